@@ -1,0 +1,37 @@
+"""smsctl config: the settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..settings import get_setting, list_settings, store_setting
+from ..render import emit_listing
+from .common import DbOption, FormatOption, OutputFormat, command, new_group, open_db
+from .views import SETTING_COLUMNS
+
+app = new_group("Settings: billing, health, picking and import.")
+
+KeyArgument = Annotated[str, typer.Argument(metavar="KEY", help="e.g. billing.allotment")]
+
+
+@command(app, "list")
+def list_(db: DbOption, format_: FormatOption = OutputFormat.table) -> None:
+    """Every setting with its value, default and meaning."""
+    emit_listing(list_settings(open_db(db)), SETTING_COLUMNS, format_.value,
+                 title="Settings")
+
+
+@command(app, "get")
+def get(key: KeyArgument, db: DbOption) -> None:
+    """Print one setting's value."""
+    typer.echo(get_setting(open_db(db), key))
+
+
+@command(app, "set")
+def set_(key: KeyArgument,
+         value: Annotated[str, typer.Argument(metavar="VALUE")], db: DbOption) -> None:
+    """Change one setting; the value is checked first."""
+    stored = store_setting(open_db(db), key, value)
+    typer.echo(f"{key} = {stored}")

@@ -1,0 +1,105 @@
+"""smsctl logs: importing providers' delivery logs, and the import ledger."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import UsageError
+from ..importing import ImportOptions, import_files, import_history
+from ..importing.detect import parse_mapping
+from ..render import emit_listing, error, safe_cell
+from .common import DbOption, FormatOption, OutputFormat, command, new_group, open_db
+from .progress import import_progress
+from .views import HISTORY_COLUMNS
+
+app = new_group("Delivery logs exported by SMS providers.")
+
+REJECTS_SHOWN = 100
+
+
+@command(app, "import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exports.")],
+    db: DbOption,
+    provider: Annotated[Optional[str], typer.Option(
+        "--provider", help="twilio, telnyx, plivo or generic (default: recognised)")]
+    = None,
+    tz: Annotated[Optional[str], typer.Option(
+        "--tz", metavar="ZONE", help="Zone of times without one (import.timezone).")]
+    = None,
+    map_: Annotated[Optional[str], typer.Option(
+        "--map", metavar="id=COL,from=COL,to=COL,status=COL,sent_at=COL",
+        help="Columns of a CSV from any other source.")] = None,
+    rejects: Annotated[Optional[Path], typer.Option(
+        "--rejects", metavar="CSV", help="Write every rejected row here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q",
+                                        help="No progress bar; summary only.")] = False,
+) -> None:
+    """Import delivery logs; safe to rerun over overlapping files."""
+    mapping = parse_mapping(map_) if map_ else None
+    store = open_db(db)
+    with ExitStack() as stack:
+        on_reject = _reject_printer(stack, rejects)
+        progress = stack.enter_context(import_progress(enabled=not quiet))
+        results = import_files(store, files, ImportOptions(
+            provider=provider, timezone=tz, mapping=mapping, on_reject=on_reject,
+            on_progress=progress))
+    for result in results:
+        _print_summary(result)
+    raise typer.Exit(max(r.exit_code for r in results))
+
+
+def _reject_printer(stack: ExitStack, rejects: Path | None):
+    writer = None
+    if rejects is not None:
+        try:
+            handle = stack.enter_context(open(rejects, "w", newline="", encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot write --rejects {rejects}: {exc.strerror}") from None
+        writer = csv.writer(handle)
+        writer.writerow(["file", "line", "reason", "raw"])
+    shown = [0]
+
+    def on_reject(rejection) -> None:
+        if writer is not None:
+            writer.writerow([safe_cell(v) for v in (rejection.file, rejection.line,
+                                                    rejection.reason, rejection.raw)])
+        shown[0] += 1
+        if shown[0] <= REJECTS_SHOWN:
+            sys.stderr.write(f"{rejection.file}:{rejection.line}: rejected: "
+                             f"{rejection.reason}\n")
+        elif shown[0] == REJECTS_SHOWN + 1 and writer is None:
+            sys.stderr.write("more rejected rows follow; write them all with "
+                             "--rejects FILE\n")
+
+    return on_reject
+
+
+def _print_summary(result) -> None:
+    if result.error:
+        error(result.error)
+        return
+    typer.echo(
+        f"{result.file}: {result.label}, {result.rows_read} read, {result.added} "
+        f"added, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.rejected} rejected"
+    )
+    if result.outside_pool:
+        typer.echo(
+            f"  {result.outside_pool} texts from numbers outside the pool were kept "
+            f"and count once the number joins: {', '.join(result.outside_numbers)}"
+            + ("..." if result.outside_pool > len(result.outside_numbers) else "")
+        )
+
+
+@command(app, "history")
+def history(db: DbOption, format_: FormatOption = OutputFormat.table) -> None:
+    """What each import read, added, updated and rejected."""
+    emit_listing(import_history(open_db(db)), HISTORY_COLUMNS, format_.value,
+                 title="Imports")

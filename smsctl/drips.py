@@ -1,0 +1,94 @@
+"""Drip campaigns: a named series of texts sent from one pool number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clock import now_epoch
+from .errors import RuleError, UsageError
+from .numbers import pool_number
+from .store import Store
+
+# status -> the statuses it may move to, by the verb that moves it
+TRANSITIONS = {
+    "pause": ({"active"}, "paused"),
+    "resume": ({"paused"}, "active"),
+    "end": ({"active", "paused"}, "ended"),
+}
+
+
+@dataclass(frozen=True)
+class Drip:
+    id: int
+    name: str
+    number: str
+    status: str
+    created_at: int
+
+
+DRIP_COLUMNS = "id, name, number, status, created_at"
+
+
+def add_drip(store: Store, name: str, from_phone: str) -> Drip:
+    name = name.strip()
+    if not name:
+        raise UsageError("a drip needs a name, e.g. smsctl drips add 'Spring open house'")
+    with store.transaction() as conn:
+        sender = pool_number(store, from_phone)
+        drip_id = conn.execute(
+            "INSERT INTO drips (name, number, status, created_at) "
+            "VALUES (?, ?, 'active', ?)",
+            (name, sender.number, now_epoch()),
+        ).lastrowid
+    return get_drip(store, drip_id)
+
+
+def get_drip(store: Store, drip_id: int) -> Drip:
+    row = store.one(f"SELECT {DRIP_COLUMNS} FROM drips WHERE id = ?", (drip_id,))
+    if row is None:
+        raise UsageError(f"no drip with id {drip_id}; 'smsctl drips list' shows them")
+    return Drip(*row)
+
+
+def list_drips(store: Store, status: str | None = None) -> list[Drip]:
+    sql = f"SELECT {DRIP_COLUMNS} FROM drips"
+    params: tuple = ()
+    if status is not None:
+        sql += " WHERE status = ?"
+        params = (status,)
+    return [Drip(*row) for row in store.execute(sql + " ORDER BY id", params)]
+
+
+def change_drip_status(store: Store, drip_id: int, verb: str) -> Drip:
+    """Pause, resume or end a drip; refused when its status does not allow it."""
+    allowed_from, new_status = TRANSITIONS[verb]
+    with store.transaction() as conn:
+        drip = get_drip(store, drip_id)
+        if drip.status not in allowed_from:
+            raise RuleError(f"drip #{drip.id} is {drip.status}; it cannot {verb}")
+        conn.execute("UPDATE drips SET status = ? WHERE id = ?", (new_status, drip.id))
+    return get_drip(store, drip_id)
+
+
+def active_drips_of(store: Store, number: str) -> list[Drip]:
+    rows = store.execute(
+        f"SELECT {DRIP_COLUMNS} FROM drips WHERE number = ? AND status = 'active' "
+        "ORDER BY id",
+        (number,),
+    )
+    return [Drip(*row) for row in rows]
+
+
+def drips_of(store: Store, number: str) -> list[Drip]:
+    rows = store.execute(
+        f"SELECT {DRIP_COLUMNS} FROM drips WHERE number = ? ORDER BY id", (number,)
+    )
+    return [Drip(*row) for row in rows]
+
+
+def active_drip_counts(store: Store) -> dict[str, int]:
+    return dict(
+        store.execute(
+            "SELECT number, count(*) FROM drips WHERE status = 'active' GROUP BY number"
+        ).fetchall()
+    )

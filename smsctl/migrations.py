@@ -1,0 +1,211 @@
+"""Schema migrations: named, ordered, recorded, each in its own transaction.
+
+A released migration is never edited; a change of schema is a new function
+appended to MIGRATIONS. ``PRAGMA user_version`` mirrors how many have been
+applied, so that opening an up-to-date database costs one pragma and never
+imports sqlite-utils.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .store import Store
+
+SCHEMA_V1 = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE numbers (
+    number TEXT PRIMARY KEY,
+    is_main INTEGER NOT NULL DEFAULT 0 CHECK (is_main IN (0, 1)),
+    available INTEGER NOT NULL DEFAULT 1 CHECK (available IN (0, 1)),
+    added_at INTEGER NOT NULL,
+    removed_at INTEGER
+);
+CREATE UNIQUE INDEX numbers_one_main ON numbers (is_main) WHERE is_main = 1;
+
+-- Every span of time a number spent in the pool, for per-period number fees.
+CREATE TABLE memberships (
+    number TEXT NOT NULL REFERENCES numbers (number),
+    added_at INTEGER NOT NULL,
+    removed_at INTEGER,
+    PRIMARY KEY (number, added_at)
+);
+
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    provider TEXT,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    added INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    outside_pool INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per provider message; a later record of it updates it in place.
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    provider TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    outbound INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error_code TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    time_source TEXT NOT NULL CHECK (time_source IN ('sent', 'created', 'imported')),
+    local_day TEXT NOT NULL,
+    updated_at INTEGER,
+    import_id INTEGER,
+    UNIQUE (provider, message_id)
+);
+CREATE INDEX messages_by_sender ON messages (from_number, sent_at, detail, outbound);
+
+-- Outbound message counts per sender, calendar day (billing.timezone) and
+-- detail, kept by triggers so that listings never scan the messages table.
+CREATE TABLE tallies (
+    number TEXT NOT NULL,
+    day TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (number, day, detail)
+) WITHOUT ROWID;
+
+CREATE TABLE contacts (
+    contact TEXT PRIMARY KEY,
+    number TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    import_id INTEGER
+);
+CREATE INDEX contacts_by_number ON contacts (number);
+
+CREATE TABLE picks (
+    id INTEGER PRIMARY KEY,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    picked_at INTEGER NOT NULL,
+    message_rowid INTEGER
+);
+CREATE INDEX picks_unmatched ON picks (from_number, to_number, picked_at)
+    WHERE message_rowid IS NULL;
+CREATE INDEX picks_load ON picks (from_number, picked_at)
+    WHERE message_rowid IS NULL;
+
+CREATE TABLE optout_events (
+    id INTEGER PRIMARY KEY,
+    contact TEXT NOT NULL,
+    opted_out INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    provider TEXT,
+    message_id TEXT,
+    UNIQUE (provider, message_id)
+);
+CREATE INDEX optout_events_by_contact ON optout_events (contact, at);
+
+CREATE TABLE drips (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    number TEXT NOT NULL REFERENCES numbers (number),
+    status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'ended')),
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX drips_by_number ON drips (number, status);
+
+CREATE TRIGGER messages_tally_insert AFTER INSERT ON messages
+WHEN NEW.outbound = 1
+BEGIN
+    INSERT INTO tallies (number, day, detail, n)
+    VALUES (NEW.from_number, NEW.local_day, NEW.detail, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER messages_tally_update
+AFTER UPDATE OF from_number, local_day, detail, outbound ON messages
+BEGIN
+    UPDATE tallies SET n = n - 1
+    WHERE OLD.outbound = 1 AND number = OLD.from_number
+      AND day = OLD.local_day AND detail = OLD.detail;
+    INSERT INTO tallies (number, day, detail, n)
+    SELECT NEW.from_number, NEW.local_day, NEW.detail, 1 WHERE NEW.outbound = 1
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+
+-- A contact becomes sticky to the pool number of its earliest outbound text
+-- in the import that first sees it; an existing sticky number never changes.
+CREATE TRIGGER messages_make_sticky AFTER INSERT ON messages
+WHEN NEW.outbound = 1 AND NEW.detail <> 'canceled'
+BEGIN
+    INSERT INTO contacts (contact, number, since, source, import_id)
+    SELECT NEW.to_number, NEW.from_number, NEW.sent_at, 'import', NEW.import_id
+    WHERE EXISTS (
+        SELECT 1 FROM numbers
+        WHERE number = NEW.from_number AND removed_at IS NULL
+    )
+    ON CONFLICT (contact) DO UPDATE
+    SET number = excluded.number, since = excluded.since
+    WHERE contacts.source = 'import' AND contacts.import_id = excluded.import_id
+      AND excluded.since < contacts.since;
+END;
+
+-- An imported outbound text uses up the oldest unmatched pick of the same
+-- sender and recipient made up to 24 h before it (or 5 minutes after).
+CREATE TRIGGER messages_match_pick AFTER INSERT ON messages
+WHEN NEW.outbound = 1
+BEGIN
+    UPDATE picks SET message_rowid = NEW.id
+    WHERE id = (
+        SELECT id FROM picks
+        WHERE message_rowid IS NULL
+          AND from_number = NEW.from_number AND to_number = NEW.to_number
+          AND picked_at > NEW.sent_at - 86400 AND picked_at <= NEW.sent_at + 300
+        ORDER BY picked_at, id LIMIT 1
+    );
+END;
+"""
+
+
+def m001_initial(db) -> None:
+    for statement in _statements(SCHEMA_V1):
+        db.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a schema script into statements, keeping trigger bodies whole."""
+    import sqlite3
+
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not current.strip():
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+MIGRATIONS: list[Callable] = [m001_initial]
+
+
+def apply_migrations(store: Store) -> None:
+    """Apply the pending migrations, recording each one by name."""
+    from sqlite_utils import Database, Migrations
+
+    migrations = Migrations("smsctl")
+    for function in MIGRATIONS:
+        migrations(name=function.__name__)(function)
+    db = Database(store.conn)
+    migrations.apply(db)
+    store.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")

@@ -1,0 +1,137 @@
+"""Phone numbers: parsing to E.164, and the facts of NANP area codes.
+
+Numbers are validated with phonenumbers. The common case, a ten-digit North
+American number in a geographic area code that the shipped table knows, is
+recognised without importing phonenumbers, which keeps a cold ``send-from
+pick`` fast; tests check that both paths agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .errors import InvalidPhoneError
+
+NANP_DIGITS = re.compile(r"\+?1?([2-9]\d\d)([2-9]\d{6})")
+FORMATTING = re.compile(r"[\s().\-]")
+
+
+@dataclass(frozen=True)
+class AreaCode:
+    area_code: str
+    country: str
+    states: tuple[str, ...]
+    overlays: tuple[str, ...]
+    zone_groups: tuple[str, ...]
+    time_zones: tuple[str, ...]
+
+    @property
+    def state(self) -> str:
+        """The first state or province served (902 serves NS and PE)."""
+        return self.states[0]
+
+
+@dataclass(frozen=True)
+class NumberFacts:
+    """Where a number is: its area code's facts, or only its country."""
+
+    number: str
+    country: str | None
+    area_code: AreaCode | None
+
+    @property
+    def state(self) -> str | None:
+        return self.area_code.state if self.area_code else None
+
+
+@lru_cache(maxsize=1)
+def _area_codes() -> dict[str, AreaCode]:
+    table = resources.files("smsctl.data").joinpath("area_codes.csv")
+    with table.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["area_code"]: AreaCode(
+                area_code=row["area_code"],
+                country=row["country"],
+                states=_split(row["state"]),
+                overlays=_split(row["overlays"]),
+                zone_groups=_split(row["zone_group"]),
+                time_zones=_split(row["time_zones"]),
+            )
+            for row in csv.DictReader(handle)
+        }
+
+
+def _split(field: str) -> tuple[str, ...]:
+    return tuple(part for part in field.split(";") if part)
+
+
+def area_code_facts(area_code: str) -> AreaCode | None:
+    """The facts of a geographic NANP area code, or None for any other code."""
+    return _area_codes().get(area_code)
+
+
+def all_area_codes() -> list[AreaCode]:
+    return list(_area_codes().values())
+
+
+def normalize_phone(text: str, what: str = "phone number") -> str:
+    """``text`` as E.164, or InvalidPhoneError naming it.
+
+    Numbers without a country code are read as North American.
+    """
+    raw = text.strip() if isinstance(text, str) else ""
+    compact = FORMATTING.sub("", raw)
+    match = NANP_DIGITS.fullmatch(compact)
+    if match and match.group(1) in _area_codes():
+        if compact.startswith("+") and not compact.startswith("+1"):
+            pass  # "+415..." is another country's code; let phonenumbers judge
+        else:
+            return "+1" + match.group(1) + match.group(2)
+    return _normalize_with_phonenumbers(raw, what)
+
+
+def _normalize_with_phonenumbers(raw: str, what: str) -> str:
+    import phonenumbers
+
+    if not raw or len(raw) > 64:
+        raise InvalidPhoneError(f"{what} {raw[:64]!r} is not a phone number")
+    try:
+        parsed = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneError(
+            f"{what} {raw!r} is not a valid phone number; "
+            "give it as +14155550123 or (415) 555-0123"
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def number_facts(number: str) -> NumberFacts:
+    """Country and area-code facts of an E.164 number."""
+    if number.startswith("+1") and len(number) == 12:
+        facts = area_code_facts(number[2:5])
+        if facts is not None:
+            return NumberFacts(number, facts.country, facts)
+    import phonenumbers
+
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        region = None
+    return NumberFacts(number, region, None)
+
+
+def state_of(number: str) -> str | None:
+    return number_facts(number).state
+
+
+def mask_phone(number: str) -> str:
+    """``+14155550123`` as ``+1415555****``, for logs that will be shared."""
+    if len(number) <= 4:
+        return "*" * len(number)
+    return number[:-4] + "****"

@@ -1,0 +1,138 @@
+"""The one door to the database: opening it, its pragmas and its migrations."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import NoDatabaseError, UsageError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+APPLICATION_ID = 0x534D5343  # "SMSC": marks a file as an smsctl database
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Store:
+    """An open smsctl database: a sqlite3 connection in autocommit mode.
+
+    Writes go through :meth:`transaction`, which takes the write lock up front
+    so that concurrent writers queue on the busy timeout instead of failing.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+
+    def execute(self, sql: str, params: tuple | list | dict = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def one(self, sql: str, params: tuple | list | dict = ()) -> tuple | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: tuple | list | dict = ()):
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def create_store(path: Path) -> Store:
+    """Create a new database at ``path``, readable by its owner only."""
+    path = Path(path)
+    if path.exists():
+        raise UsageError(
+            f"{path} already exists; choose another --db path or use the database"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise UsageError(f"cannot create {path}: {exc.strerror}") from None
+    os.close(fd)
+    try:
+        return _connect(path, new=True)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def open_store(path: Path) -> Store:
+    """Open an existing smsctl database, applying any pending migrations."""
+    path = Path(path)
+    if not path.exists():
+        raise NoDatabaseError(
+            f"no database at {path}; run 'smsctl init --main PHONE' first "
+            "(or point --db / SMSCTL_DB at an existing one)"
+        )
+    if path.is_dir():
+        raise UsageError(f"--db {path} is a directory; give the database file's path")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    if header != SQLITE_HEADER:
+        raise UsageError(
+            f"{path} is not an smsctl database; point --db at the file "
+            "'smsctl init' created"
+        )
+    return _connect(path, new=False)
+
+
+def _connect(path: Path, new: bool) -> Store:
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot open {path}: {exc}") from None
+    try:
+        if not new:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                raise UsageError(
+                    f"{path} is an SQLite file but not an smsctl database; "
+                    "point --db at the file 'smsctl init' created"
+                )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        store = Store(conn, path)
+        if new:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        _migrate(store)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise UsageError(f"{path} cannot be used as an smsctl database: {exc}") from None
+    except BaseException:
+        conn.close()
+        raise
+    return store
+
+
+def _migrate(store: Store) -> None:
+    from .migrations import MIGRATIONS, apply_migrations
+
+    version = store.scalar("PRAGMA user_version")
+    if version < len(MIGRATIONS):
+        apply_migrations(store)
+    elif version > len(MIGRATIONS):
+        raise UsageError(
+            f"{store.path} was written by a newer smsctl (schema {version}); "
+            "upgrade smsctl to use it"
+        )

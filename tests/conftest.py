@@ -1,0 +1,56 @@
+"""Shared fixtures: every test gets its own database path and a fixed clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smsctl.cli import app
+
+DATA = Path(__file__).parent / "data"
+SAMPLE_EXPORT = Path(__file__).parent.parent / "demo" / "twilio_console_export.csv"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """No test touches a real database or depends on the machine's zone."""
+    monkeypatch.setenv("SMSCTL_DB", str(tmp_path / "smsctl.db"))
+    monkeypatch.setenv("SMSCTL_NOW", "2026-12-04T12:00:00Z")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.delenv("SMSCTL_REDACT", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "smsctl.db"
+
+
+class Cli:
+    """Runs smsctl commands in-process, as a person would type them."""
+
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
+        return self.runner.invoke(app, list(args), input=input, env=env)
+
+    def ok(self, *args: str, **kwargs):
+        result = self(*args, **kwargs)
+        assert result.exit_code == 0, (result.exit_code, result.output, result.stderr)
+        return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def pool(cli):
+    """A database with main line +14155550100 and three more 415 numbers."""
+    cli.ok("init", "--main", "+14155550100")
+    for number in ("+14155550101", "+14155550102", "+14155550103"):
+        cli.ok("numbers", "add", number)
+    return cli

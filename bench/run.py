@@ -1,0 +1,210 @@
+"""Run smsctl's benchmarks and print each figure as a ratio measured side by side.
+
+Each figure alternates the smsctl command with its yardstick in one run on
+this machine and reports the median of the per-pair ratios, so a noisy,
+shared machine slows both sides alike.
+
+    python -m bench.run                   # the full sizes of DESIGN.md
+    python -m bench.run --scale 0.1       # a tenth of every size, for a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from smsctl.numbers import add_number, init_database
+from smsctl.store import open_store
+
+from bench.generate import pool_numbers, write_recipients, write_twilio_export, utc
+
+NOW = "2026-12-04T12:00:00Z"
+HERE = Path(__file__).resolve().parent
+SMSCTL = [sys.executable, "-m", "smsctl"]
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_kib: int
+    code: int
+
+
+def run_measured(command: list[str], env: dict | None = None) -> Measured:
+    """Run ``command``; its wall time, peak resident memory and exit code."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{errors}")
+    return Measured(elapsed, usage.ru_maxrss, process.returncode)
+
+
+def console_script() -> list[str]:
+    """The installed ``smsctl`` command beside this interpreter, as a user runs it."""
+    script = Path(sys.executable).parent / "smsctl"
+    return [str(script)] if script.exists() else SMSCTL
+
+
+def smsctl_env(db: Path) -> dict:
+    env = dict(os.environ, SMSCTL_DB=str(db), SMSCTL_NOW=NOW, TZ="UTC")
+    return env
+
+
+def new_pool(db: Path, senders: list[str]) -> None:
+    for suffix in ("", "-wal", "-shm", ".import-lock"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    os.environ["SMSCTL_NOW"] = "2026-01-01T00:00:00Z"  # added long before the texts
+    init_database(db, senders[0])
+    store = open_store(db)
+    for number in senders[1:]:
+        add_number(store, number)
+    store.close()
+
+
+def sqlite_import(csv_path: Path, work: Path) -> list[str]:
+    target = work / "yardstick.db"
+    target.unlink(missing_ok=True)
+    return ["sqlite3", str(target), f".import --csv {csv_path} raw"]
+
+
+def pairs(first, second, count: int) -> tuple[list[float], list[Measured], list[Measured]]:
+    """Run the two sides alternately; per-pair ratios and each side's measures."""
+    ratios, ours, theirs = [], [], []
+    for _ in range(count):
+        a = first()
+        b = second()
+        ours.append(a)
+        theirs.append(b)
+        ratios.append(a.seconds / b.seconds)
+    return ratios, ours, theirs
+
+
+def figure(name: str, ratios: list[float], goal: str, limit: float,
+           detail: str) -> dict:
+    median = statistics.median(ratios)
+    return {"figure": name, "ratio": round(median, 2), "goal": goal,
+            "met": median <= limit, "detail": detail}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply every data size by this (default 1)")
+    parser.add_argument("--pairs", type=int, default=20,
+                        help="pairs for the fast figures (default 20)")
+    parser.add_argument("--slow-pairs", type=int, default=3,
+                        help="pairs for imports and batch picks (default 3)")
+    parser.add_argument("--work", type=Path, default=HERE / "out")
+    args = parser.parse_args(argv)
+    if shutil.which("sqlite3") is None:
+        raise SystemExit("the sqlite3 shell is needed: apt-get install sqlite3")
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    big, small, tiny = (max(100, int(n * args.scale))
+                        for n in (1_000_000, 100_000, 10_000))
+    senders = pool_numbers(50)
+    end = utc(NOW)
+    files = {}
+    for rows in (big, small, tiny):
+        files[rows] = work / f"twilio_{rows}.csv"
+        if not files[rows].exists():
+            print(f"generating a {rows:,}-row Twilio export...", file=sys.stderr)
+            write_twilio_export(files[rows], rows, senders, end)
+    recipients = work / f"recipients_{small}.csv"
+    if not recipients.exists():
+        write_recipients(recipients, small)
+    results = []
+
+    # Import: smsctl into a fresh pool against the sqlite3 shell's .import.
+    big_db = work / "big.db"
+
+    def import_big() -> Measured:
+        new_pool(big_db, senders)
+        return run_measured(SMSCTL + ["logs", "import", str(files[big]), "--quiet"],
+                            smsctl_env(big_db))
+
+    ratios, ours, _ = pairs(import_big, lambda: run_measured(
+        sqlite_import(files[big], work)), args.slow_pairs)
+    big_peak = max(m.peak_kib for m in ours)
+    results.append(figure(f"import {big:,} rows", ratios, "<= 2x", 2.0,
+                          f"smsctl median {statistics.median(m.seconds for m in ours):.2f} s"))
+
+    small_db = work / "small.db"
+    new_pool(small_db, senders)
+    small_peak = run_measured(SMSCTL + ["logs", "import", str(files[small]), "--quiet"],
+                              smsctl_env(small_db)).peak_kib
+    results.append({
+        "figure": f"import peak memory {big:,} vs {small:,} rows",
+        "ratio": round(big_peak / small_peak, 2), "goal": "< 100 MiB, flat",
+        "met": big_peak < 100 * 1024 and big_peak / small_peak < 1.25,
+        "detail": f"{big_peak / 1024:.1f} MiB vs {small_peak / 1024:.1f} MiB",
+    })
+
+    # Cold pick against the interpreter doing nothing.
+    pick_command = console_script()
+    ratios, ours, theirs = pairs(
+        lambda: run_measured(pick_command + ["send-from", "pick", "--to",
+                                             "+14155559876", "--dry-run"],
+                             smsctl_env(big_db)),
+        lambda: run_measured([sys.executable, "-c", "pass"]),
+        args.pairs,
+    )
+    results.append(figure(f"cold pick, 50 numbers, {big:,} messages", ratios, "<= 8x",
+                          8.0, f"{statistics.median(m.seconds for m in ours) * 1000:.0f} ms "
+                          f"vs {statistics.median(m.seconds for m in theirs) * 1000:.0f} ms"))
+
+    # Batch pick of many recipients against .import of the same CSV.
+    batch_db = work / "batch.db"
+
+    def batch_pick() -> Measured:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(batch_db) + suffix).unlink(missing_ok=True)
+        shutil.copy(big_db, batch_db)
+        return run_measured(pick_command + ["send-from", "pick", "--file",
+                                            str(recipients)], smsctl_env(batch_db))
+
+    ratios, ours, _ = pairs(batch_pick, lambda: run_measured(
+        sqlite_import(recipients, work)), args.slow_pairs)
+    results.append(figure(f"batch pick {small:,} recipients", ratios, "<= 10x", 10.0,
+                          f"smsctl median {statistics.median(m.seconds for m in ours):.2f} s"))
+
+    # Listing growth: the same listing over many messages and over few.
+    tiny_db = work / "tiny.db"
+    new_pool(tiny_db, senders)
+    run_measured(SMSCTL + ["logs", "import", str(files[tiny]), "--quiet"],
+                 smsctl_env(tiny_db))
+    for extra in ([], ["--all-time"]):
+        listing = pick_command + ["numbers", "list", "--format", "json", *extra]
+        ratios, ours, theirs = pairs(
+            lambda: run_measured(listing, smsctl_env(big_db)),
+            lambda: run_measured(listing, smsctl_env(tiny_db)), args.pairs)
+        results.append(figure(
+            f"numbers list {' '.join(extra) or '(period)'}, {big:,} vs {tiny:,} messages",
+            ratios, "<= 1.5x", 1.5,
+            f"{statistics.median(m.seconds for m in ours) * 1000:.0f} ms vs "
+            f"{statistics.median(m.seconds for m in theirs) * 1000:.0f} ms"))
+
+    print(f"{'figure':58} {'ratio':>6}  {'goal':16} met   detail")
+    for r in results:
+        print(f"{r['figure']:58} {r['ratio']:>6}  {r['goal']:16} "
+              f"{'yes' if r['met'] else 'NO ':3}   {r['detail']}")
+    (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

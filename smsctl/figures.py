@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .clock import DAY, epoch_of, zone
 from .drips import active_drip_counts, drips_of
-from .numbers import PoolNumber, all_numbers, pool_number
+from .numbers import PoolNumber, all_numbers, known_number
 from .outcomes import (
     BLOCKED_SPAM,
     DELIVERED,
@@ -128,6 +128,7 @@ def counts_by_number(
 
 
 def today(now: datetime, settings: Settings) -> date:
+    """The calendar date of ``now`` in billing.timezone."""
     return now.astimezone(zone(settings["billing.timezone"])).date()
 
 
@@ -174,49 +175,48 @@ def number_rows(
     counts = counts_by_number(store, first_day, last_day)
     health = health_by_number(store, now, settings, [p.number for p in pool])
     drips = active_drip_counts(store)
-    return [
-        number_row(
-            p, counts.get(p.number, Counts()), health[p.number], drips.get(p.number, 0),
-            settings,
+    rows = []
+    for p in pool:
+        sent = counts.get(p.number, Counts())
+        if p.removed and not sent.total_sent:
+            continue
+        rows.append(
+            number_row(p, sent, health[p.number], drips.get(p.number, 0), settings)
         )
-        for p in pool
-        if not p.removed or counts.get(p.number, Counts()).total_sent
-    ]
+    return rows
 
 
-def number_detail(store: Store, now: datetime, phone: str,
-                  first_day: date | None, last_day: date | None) -> dict:
-    """One number's row plus its sticky contacts, drips and daily trend."""
+def number_detail(
+    store: Store,
+    now: datetime,
+    phone: str,
+    first_day: date | None,
+    last_day: date | None,
+) -> dict:
+    """One number's row plus its sticky contacts, drips and daily trend.
+
+    A removed number is shown too, marked removed, with its history.
+    """
     settings = load_settings(store)
-    pool = pool_number_or_removed(store, phone)
+    pool = known_number(store, phone)
     counts = counts_by_number(store, first_day, last_day).get(pool.number, Counts())
     health = health_by_number(store, now, settings, [pool.number])[pool.number]
     drips = drips_of(store, pool.number)
-    row = number_row(
-        pool, counts, health, sum(d.status == "active" for d in drips), settings
-    )
+    active = sum(d.status == "active" for d in drips)
+    row = number_row(pool, counts, health, active, settings)
     row["contacts"] = store.scalar(
         "SELECT count(*) FROM contacts WHERE number = ?", (pool.number,)
     )
-    row["drips"] = [
-        {"id": d.id, "name": d.name, "status": d.status} for d in drips
-    ]
+    row["drips"] = [{"id": d.id, "name": d.name, "status": d.status} for d in drips]
     row["trend"] = daily_trend(store, pool.number, today(now, settings), settings)
     return row
 
 
-def pool_number_or_removed(store: Store, phone: str) -> PoolNumber:
-    from .numbers import find_number
-    from .phones import normalize_phone
-
-    found = find_number(store, normalize_phone(phone))
-    if found is None:
-        return pool_number(store, phone)  # raises the not-in-pool refusal
-    return found
-
-
-def daily_trend(store: Store, number: str, last_day: date, settings: Settings) -> list:
-    """Sent, blocked and that day's health, one entry a day, oldest first."""
+def daily_trend(
+    store: Store, number: str, last_day: date, settings: Settings
+) -> list[dict]:
+    """Sent, blocked and that day's health for the health.window_days days
+    ending on ``last_day``, one entry a day, oldest first."""
     days = settings["health.window_days"]
     first_day = last_day - timedelta(days=days - 1)
     per_day: dict[str, Counts] = {}

@@ -43,7 +43,8 @@ def init_database(path: Path, main_phone: str) -> str:
 
 def _insert_number(conn, number: str, is_main: bool, available: bool, at: int) -> None:
     conn.execute(
-        "INSERT INTO numbers (number, is_main, available, added_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO numbers (number, is_main, available, added_at) "
+        "VALUES (?, ?, ?, ?)",
         (number, int(is_main), int(available), at),
     )
     conn.execute(
@@ -71,6 +72,18 @@ def pool_number(store: Store, phone: str) -> PoolNumber:
     if found is None or found.removed:
         raise RuleError(
             f"{number} is not in the pool; add it with 'smsctl numbers add {number}'"
+        )
+    return found
+
+
+def known_number(store: Store, phone: str) -> PoolNumber:
+    """The number ``phone`` if it is or ever was in the pool, else a refusal."""
+    number = normalize_phone(phone)
+    found = find_number(store, number)
+    if found is None:
+        raise RuleError(
+            f"{number} has never been in the pool; add it with "
+            f"'smsctl numbers add {number}'"
         )
     return found
 
@@ -131,9 +144,7 @@ def remove_number(
     with store.transaction() as conn:
         found = pool_number(store, phone)
         if found.is_main:
-            raise RuleError(
-                f"{found.number} is the main line and cannot be removed"
-            )
+            raise RuleError(f"{found.number} is the main line and cannot be removed")
         target = None
         if reassign_drips_to is not None:
             target = pool_number(store, reassign_drips_to)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 import sys
@@ -11,17 +10,24 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 FORMATS = ("table", "json", "csv")
-PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-E164 = re.compile(r"\+[1-9]\d{6,14}")
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
 class Column:
+    """A field of a listing: its key, and how a table shows it.
+
+    A hidden column is left out of tables but still names a CSV field, so
+    that an empty listing's CSV header matches a full one's.
+    """
+
     key: str
     title: str
     show: Callable[[Any, dict], str] | None = None
     justify: str = "left"
+    hidden: bool = False
 
     def text(self, row: dict) -> str:
         value = row.get(self.key)
@@ -31,6 +37,7 @@ class Column:
 
 
 def plain(value: Any) -> str:
+    """A value as table text: ``—`` for none, yes/no for booleans."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -55,33 +62,31 @@ def safe_cell(value: Any) -> str:
     return text
 
 
+# A nested field flattens to "<prefix>_<child>"; "_detail" is dropped, so that
+# undelivered_detail.failed becomes undelivered_failed as DESIGN names it.
+FLAT_PREFIX = {"undelivered_detail": "undelivered"}
+
+
 def flatten(row: dict, prefix: str = "") -> dict:
     """Nested fields as ``parent_child`` columns, lists as JSON text."""
     flat: dict = {}
     for key, value in row.items():
+        name = prefix + FLAT_PREFIX.get(key, key)
         if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}_" if not prefix else f"{prefix}{key}_"))
+            flat.update(flatten(value, name + "_"))
             continue
         if isinstance(value, list):
-            value = json.dumps(value, separators=(",", ":"))
-        flat[prefix + key] = value
+            value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        flat[name] = value
     return flat
 
 
-def _undelivered_names(row: dict) -> dict:
-    """``undelivered_detail`` flattens to ``undelivered_failed`` etc."""
-    out = {}
-    for key, value in row.items():
-        if key == "undelivered_detail" and isinstance(value, dict):
-            out.update({f"undelivered_{k}": v for k, v in value.items()})
-        else:
-            out[key] = value
-    return out
-
-
-def write_csv(rows: Iterable[dict], out=None, fieldnames: list[str] | None = None) -> None:
+def write_csv(
+    rows: Iterable[dict], out=None, fieldnames: list[str] | None = None
+) -> None:
+    """Rows as CSV with flattened field names and formula-safe cells."""
     out = out or sys.stdout
-    flat_rows = [flatten(_undelivered_names(row)) for row in rows]
+    flat_rows = [flatten(row) for row in rows]
     if fieldnames is None:
         fieldnames = list(flat_rows[0]) if flat_rows else []
     writer = csv.writer(out, lineterminator="\n")
@@ -91,12 +96,14 @@ def write_csv(rows: Iterable[dict], out=None, fieldnames: list[str] | None = Non
 
 
 def write_json(value: Any, out=None) -> None:
+    """``value`` as indented JSON; the caller has made money a string already."""
     out = out or sys.stdout
     json.dump(value, out, indent=2, ensure_ascii=False)
     out.write("\n")
 
 
 def table_console(stderr: bool = False):
+    """A rich console for tables: no colour or highlighting unless on a terminal."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
@@ -104,17 +111,24 @@ def table_console(stderr: bool = False):
     return Console(file=stream, width=width, highlight=False, soft_wrap=False)
 
 
-def write_table(rows: list[dict], columns: list[Column], title: str | None = None,
-                caption: str | None = None, out=None) -> None:
+def write_table(
+    rows: list[dict],
+    columns: list[Column],
+    title: str | None = None,
+    caption: str | None = None,
+    out=None,
+) -> None:
+    """Rows as a rich table of the visible columns; cells are plain text."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
+    shown = [column for column in columns if not column.hidden]
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY)
-    for column in columns:
+    for column in shown:
         table.add_column(column.title, justify=column.justify, no_wrap=True)
     for row in rows:
-        table.add_row(*[Text(column.text(row)) for column in columns])
+        table.add_row(*[Text(column.text(row)) for column in shown])
     console = table_console() if out is None else _console_for(out)
     console.print(table)
 
@@ -125,8 +139,13 @@ def _console_for(out):
     return Console(file=out, width=160, highlight=False)
 
 
-def emit_listing(rows: list[dict], columns: list[Column], format_: str,
-                 title: str | None = None, caption: str | None = None) -> None:
+def emit_listing(
+    rows: list[dict],
+    columns: list[Column],
+    format_: str,
+    title: str | None = None,
+    caption: str | None = None,
+) -> None:
     """A listing as a table, a JSON array or CSV with its stable field names."""
     if format_ == "json":
         write_json(rows)
@@ -140,9 +159,9 @@ def emit_listing(rows: list[dict], columns: list[Column], format_: str,
 
 
 def key_value_table(pairs: list[tuple[str, str]], title: str | None = None) -> None:
+    """Labelled values, one a line, as a two-column table."""
     from rich import box
     from rich.table import Table
-
     from rich.text import Text
 
     table = Table(title=title, box=box.SIMPLE_HEAVY, show_header=False)
@@ -153,15 +172,41 @@ def key_value_table(pairs: list[tuple[str, str]], title: str | None = None) -> N
     table_console().print(table)
 
 
-SPARK = " ▁▂▃▄▅▆▇█"
+SPARK = "▁▂▃▄▅▆▇█"
+NO_VALUE = "·"
+BAR_SENT, BAR_BLOCKED = "█", "░"
 
 
-def sparkline(values: list[int]) -> str:
-    """Bars of a daily series, scaled to its largest value; blank for zero."""
-    top = max(values, default=0)
-    if top == 0:
-        return " " * len(values)
-    return "".join(SPARK[round(v * (len(SPARK) - 1) / top)] if v else " " for v in values)
+def sparkline(
+    values: list[int | float | None], top: float | None = None, blank_zero=True
+) -> str:
+    """One character a value, oldest first: a bar from ▁ to █ (``top``, by
+    default the largest value), ``·`` for no value, and a space for zero
+    unless ``blank_zero`` is false (then zero is ▁)."""
+    if top is None:
+        top = max((v for v in values if v is not None), default=0)
+    marks = []
+    for value in values:
+        if value is None:
+            marks.append(NO_VALUE)
+        elif value <= 0 or top <= 0:
+            marks.append(" " if blank_zero else SPARK[0])
+        else:
+            step = round(min(value, top) * (len(SPARK) - 1) / top)
+            marks.append(SPARK[step])
+    return "".join(marks)
+
+
+def stacked_bar(sent: int, blocked: int, top: int, width: int = 30) -> str:
+    """A day's texts as a bar scaled to ``top``: █ for each share of texts not
+    blocked, ░ for the blocked share, so it reads without colour."""
+    if sent <= 0 or top <= 0:
+        return ""
+    length = max(1, round(sent * width / top))
+    blocked_length = round(blocked * width / top)
+    if blocked:
+        blocked_length = min(length, max(1, blocked_length))
+    return BAR_SENT * (length - blocked_length) + BAR_BLOCKED * blocked_length
 
 
 def error(message: str) -> None:
@@ -171,4 +216,5 @@ def error(message: str) -> None:
 
 
 def note(message: str) -> None:
+    """A remark for the person at the terminal, on stderr."""
     sys.stderr.write(f"{message}\n")

@@ -118,7 +118,9 @@ def _connect(path: Path, new: bool) -> Store:
         _migrate(store)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise UsageError(f"{path} cannot be used as an smsctl database: {exc}") from None
+        raise UsageError(
+            f"{path} cannot be used as an smsctl database: {exc}"
+        ) from None
     except BaseException:
         conn.close()
         raise

@@ -15,16 +15,16 @@ def rebuild_local_days(conn: sqlite3.Connection, zone_name: str) -> int:
     """Re-date every message in ``zone_name``; returns how many moved day.
 
     Runs inside the caller's transaction, so a changed billing.timezone and
-    the re-dated tallies commit together.
+    the re-dated tallies commit together. One UPDATE does the work, so memory
+    stays flat however many messages there are; the schema's update trigger
+    moves each re-dated message's count to its new day.
     """
-    day_of = LocalDays(zone_name)
-    changed = [
-        (day_of(sent_at), message_rowid)
-        for message_rowid, sent_at, local_day in conn.execute(
-            "SELECT id, sent_at, local_day FROM messages"
-        )
-        if day_of(sent_at) != local_day
-    ]
-    conn.executemany("UPDATE messages SET local_day = ? WHERE id = ?", changed)
+    conn.create_function(
+        "smsctl_local_day", 1, LocalDays(zone_name), deterministic=True
+    )
+    moved = conn.execute(
+        "UPDATE messages SET local_day = smsctl_local_day(sent_at) "
+        "WHERE local_day <> smsctl_local_day(sent_at)"
+    ).rowcount
     conn.execute("DELETE FROM tallies WHERE n = 0")
-    return len(changed)
+    return moved

@@ -7,7 +7,8 @@ from .common import new_group
 
 app = new_group(
     "Keep a pool of SMS send-from numbers, pick the sender for each text, "
-    "import delivery logs, and see each number's health and the period's bill."
+    "import delivery logs, and see each number's health and the period's bill.",
+    name="smsctl",
 )
 setup.register(app)
 overview.register(app)

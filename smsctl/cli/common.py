@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Annotated, Callable
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
+from typer._click.globals import get_current_context
 from typer.core import TyperCommand, TyperGroup
 
 from ..errors import SmsctlError
@@ -48,10 +50,23 @@ FormatOption = Annotated[
 ]
 
 
-def _one_line(exc: ClickUsageError, ctx_path: str) -> ClickUsageError:
-    exc.ctx = None  # drop the multi-line usage block; keep one line
-    exc.message = f"{exc.format_message()} (see '{ctx_path} --help')"
-    return exc
+class OneLineUsageError(ClickUsageError):
+    """A usage error shown as one line on stderr: what is wrong, where help is.
+
+    Click would print the usage block first; with no context attached it
+    prints only ``Error: ...``.
+    """
+
+    def __init__(self, cause: ClickUsageError, command_path: str):
+        text = " ".join(cause.format_message().split())
+        super().__init__(f"{text} (see '{command_path} --help')")
+
+
+def _one_line(exc: ClickUsageError, fallback_path: str) -> ClickUsageError:
+    if isinstance(exc, (NoArgsIsHelpError, OneLineUsageError)):
+        return exc
+    path = exc.ctx.command_path if exc.ctx is not None else fallback_path
+    return OneLineUsageError(exc, path)
 
 
 class OneLineGroup(TyperGroup):
@@ -61,8 +76,7 @@ class OneLineGroup(TyperGroup):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except ClickUsageError as exc:
-            path = f"{parent.command_path} {info_name}" if parent else info_name
-            raise _one_line(exc, path) from None
+            raise _one_line(exc, _path(parent, info_name)) from None
 
     def resolve_command(self, ctx, args):
         try:
@@ -72,16 +86,25 @@ class OneLineGroup(TyperGroup):
 
 
 class OneLineCommand(TyperCommand):
+    """A command whose usage errors are one line on stderr."""
+
     def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except ClickUsageError as exc:
-            path = f"{parent.command_path} {info_name}" if parent else info_name
-            raise _one_line(exc, path) from None
+            raise _one_line(exc, _path(parent, info_name)) from None
 
 
-def new_group(help_text: str) -> typer.Typer:
+def _path(parent, info_name: str | None) -> str:
+    if parent is None:
+        return info_name or APP_NAME
+    return f"{parent.command_path} {info_name}"
+
+
+def new_group(help_text: str, name: str | None = None) -> typer.Typer:
+    """A command group with one-line usage errors and no tracebacks."""
     return typer.Typer(
+        name=name,
         cls=OneLineGroup,
         help=help_text,
         no_args_is_help=True,
@@ -91,36 +114,60 @@ def new_group(help_text: str) -> typer.Typer:
     )
 
 
-def command(group: typer.Typer, name: str | None = None) -> Callable:
-    """Register a command whose smsctl errors become a message and an exit code."""
+def command(
+    group: typer.Typer, name: str | None = None, negative_values: bool = False
+) -> Callable:
+    """Register a command whose smsctl errors become a message and an exit code.
+
+    With ``negative_values``, an argument such as ``-1`` is taken as a value
+    (and then checked) rather than refused as an unknown option.
+    """
+    settings = {"ignore_unknown_options": True} if negative_values else {}
 
     def register(function: Callable) -> Callable:
         @functools.wraps(function)
         def run(*args, **kwargs):
             try:
+                current_time()  # a bad SMSCTL_NOW is refused by every command
                 return function(*args, **kwargs)
             except SmsctlError as exc:
                 error(str(exc))
                 raise typer.Exit(exc.exit_code) from None
+            except ClickUsageError as exc:
+                raise _one_line(exc, _current_path()) from None
             except sqlite3.OperationalError as exc:
                 error(f"the database is busy or unwritable ({exc}); try again")
                 raise typer.Exit(1) from None
+            except sqlite3.DatabaseError as exc:
+                error(f"the database cannot be read ({exc}); is --db an smsctl file?")
+                raise typer.Exit(2) from None
             except BrokenPipeError:
                 raise typer.Exit(0) from None
 
-        group.command(name, cls=OneLineCommand)(run)
+        group.command(name, cls=OneLineCommand, context_settings=settings)(run)
         return function
 
     return register
 
 
 def open_db(path: Path):
+    """The store at ``path``, closed when the command ends."""
     from ..store import open_store
 
-    return open_store(path)
+    store = open_store(path)
+    context = get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(store.close)
+    return store
+
+
+def _current_path() -> str:
+    context = get_current_context(silent=True)
+    return context.command_path if context is not None else APP_NAME
 
 
 def current_time():
+    """Now, or SMSCTL_NOW; a bad SMSCTL_NOW is refused with exit 2."""
     from ..clock import now
 
     return now()

@@ -6,21 +6,24 @@ from typing import Annotated
 
 import typer
 
-from ..settings import get_setting, list_settings, store_setting
 from ..render import emit_listing
+from ..settings import get_setting, list_settings, store_setting
 from .common import DbOption, FormatOption, OutputFormat, command, new_group, open_db
 from .views import SETTING_COLUMNS
 
 app = new_group("Settings: billing, health, picking and import.")
 
-KeyArgument = Annotated[str, typer.Argument(metavar="KEY", help="e.g. billing.allotment")]
+KeyArgument = Annotated[
+    str, typer.Argument(metavar="KEY", help="e.g. billing.allotment")
+]
+ValueArgument = Annotated[str, typer.Argument(metavar="VALUE", help="The new value.")]
 
 
 @command(app, "list")
 def list_(db: DbOption, format_: FormatOption = OutputFormat.table) -> None:
     """Every setting with its value, default and meaning."""
-    emit_listing(list_settings(open_db(db)), SETTING_COLUMNS, format_.value,
-                 title="Settings")
+    settings = list_settings(open_db(db))
+    emit_listing(settings, SETTING_COLUMNS, format_.value, title="Settings")
 
 
 @command(app, "get")
@@ -29,9 +32,8 @@ def get(key: KeyArgument, db: DbOption) -> None:
     typer.echo(get_setting(open_db(db), key))
 
 
-@command(app, "set")
-def set_(key: KeyArgument,
-         value: Annotated[str, typer.Argument(metavar="VALUE")], db: DbOption) -> None:
+@command(app, "set", negative_values=True)
+def set_(key: KeyArgument, value: ValueArgument, db: DbOption) -> None:
     """Change one setting; the value is checked first."""
     stored = store_setting(open_db(db), key, value)
     typer.echo(f"{key} = {stored}")

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..clock import iso_utc
 from ..drips import add_drip, change_drip_status, list_drips
 from ..render import emit_listing
 from .common import DbOption, FormatOption, OutputFormat, command, new_group, open_db
@@ -17,16 +16,16 @@ app = new_group("Drip campaigns: named series of texts sent from one number.")
 IdArgument = Annotated[int, typer.Argument(metavar="ID", help="The drip's id.")]
 
 
-def _drip_row(drip) -> dict:
-    return {"id": drip.id, "name": drip.name, "number": drip.number,
-            "status": drip.status, "created_at": iso_utc(drip.created_at)}
+NameArgument = Annotated[
+    str, typer.Argument(metavar="NAME", help="What the campaign is called.")
+]
+FromOption = Annotated[
+    str, typer.Option("--from", metavar="PHONE", help="The pool number it sends from.")
+]
 
 
 @command(app, "add")
-def add(name: Annotated[str, typer.Argument(metavar="NAME")], db: DbOption,
-        from_: Annotated[str, typer.Option("--from", metavar="PHONE",
-                                           help="The pool number it sends from.")],
-        ) -> None:
+def add(name: NameArgument, from_: FromOption, db: DbOption) -> None:
     """Start a drip campaign from a pool number."""
     drip = add_drip(open_db(db), name, from_)
     typer.echo(f"Drip #{drip.id} {drip.name!r} is active on {drip.number}.")
@@ -35,7 +34,7 @@ def add(name: Annotated[str, typer.Argument(metavar="NAME")], db: DbOption,
 @command(app, "list")
 def list_(db: DbOption, format_: FormatOption = OutputFormat.table) -> None:
     """Every drip with its number and status."""
-    rows = [_drip_row(d) for d in list_drips(open_db(db))]
+    rows = [drip.as_dict() for drip in list_drips(open_db(db))]
     emit_listing(rows, DRIP_COLUMNS, format_.value, title="Drips")
 
 

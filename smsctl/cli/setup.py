@@ -13,7 +13,9 @@ from .common import DbOption, command
 def register(app: typer.Typer) -> None:
     @command(app, "init")
     def init(
-        main: Annotated[str, typer.Option("--main", help="The account's main VoIP line.")],
+        main: Annotated[
+            str, typer.Option("--main", help="The account's main VoIP line.")
+        ],
         db: DbOption,
     ) -> None:
         """Create the database and register the main line."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ..render import Column, plain
+from ..billing import PeriodFigures, money
+from ..render import Column, plain, sparkline, stacked_bar
+
+UNHEALTHY_MARK = "!"
 
 
 def _available(value, row) -> str:
@@ -12,9 +15,8 @@ def _available(value, row) -> str:
 
 
 def _health(value, row) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1f} !" if row.get("unhealthy") else f"{value:.1f}"
+    mark = f" {UNHEALTHY_MARK}" if row.get("unhealthy") else "  "
+    return ("—" if value is None else f"{value:.1f}") + mark
 
 
 def _number(value, row) -> str:
@@ -47,17 +49,50 @@ OVERVIEW_COLUMNS = [
 ]
 
 
-def overview_pairs(row: dict) -> list[tuple[str, str]]:
-    currency = row["currency"]
+def overview_pairs(figures: PeriodFigures) -> list[tuple[str, str]]:
+    """The lines of the Sent SMS Messages Overview, number fees on their own."""
+    currency = figures.currency
+
+    def amount(value) -> str:
+        return f"{money(value)} {currency}"
+
+    fees = amount(figures.number_fee_total)
+    if figures.fee_numbers and figures.number_fee:
+        count = figures.fee_numbers
+        plural = "number" if count == 1 else "numbers"
+        fees += f" ({count} {plural} × {money(figures.number_fee)})"
     return [
-        ("Billing Period", f"{row['period_start']} to {row['period_end']}"),
-        ("Total Messages Sent", f"{row['total_sent']:,} of {row['allotment']:,}"),
-        ("Overage", f"{row['overage']:,}"),
-        ("Overage Charge", f"{row['overage_charge']} {currency}"),
-        ("Number Fees", f"{row['number_fee_total']} {currency}"),
-        ("Projected Total", f"{row['projected_total']:,}"),
-        ("Projected Overage", f"{row['projected_overage']:,}"),
-        ("Projected Charge", f"{row['projected_charge']} {currency}"),
+        ("Billing Period", f"{figures.period_start} to {figures.period_end}"),
+        ("Total Messages Sent", f"{figures.total_sent:,} of {figures.allotment:,}"),
+        ("Overage", f"{figures.overage:,}"),
+        ("Overage Charge", amount(figures.overage_charge)),
+        ("Number Fees", fees),
+        ("Projected Total", f"{figures.projected_total:,}"),
+        ("Projected Overage", f"{figures.projected_overage:,}"),
+        ("Projected Charge", amount(figures.projected_charge)),
+    ]
+
+
+def trend_pairs(trend: list[dict]) -> list[tuple[str, str]]:
+    """The daily trend as sparklines, one character a day, oldest first."""
+    return [
+        ("Trend", f"{trend[0]['date']} to {trend[-1]['date']}"),
+        ("Sent / day", "|" + sparkline([d["sent"] for d in trend]) + "|"),
+        ("Blocked / day", "|" + sparkline([d["blocked"] for d in trend]) + "|"),
+        (
+            "Health / day",
+            "|"
+            + sparkline([d["health"] for d in trend], top=100, blank_zero=False)
+            + "|",
+        ),
+    ]
+
+
+def trend_rows(trend: list[dict]) -> list[dict]:
+    """The trend's days, each with a bar of its texts scaled to the busiest day."""
+    top = max((day["sent"] for day in trend), default=0)
+    return [
+        {**day, "bar": stacked_bar(day["sent"], day["blocked"], top)} for day in trend
     ]
 
 
@@ -78,6 +113,7 @@ OPTOUT_COLUMNS = [
 HISTORY_COLUMNS = [
     Column("id", "ID", justify="right"),
     Column("file", "File"),
+    Column("sha256", "SHA-256", hidden=True),
     Column("provider", "Provider"),
     Column("started_at", "Started"),
     Column("finished_at", "Finished", lambda v, r: plain(v) if v else "unfinished"),
@@ -99,5 +135,11 @@ TREND_COLUMNS = [
     Column("date", "Date"),
     Column("sent", "Sent", justify="right"),
     Column("blocked", "Blocked", justify="right"),
-    Column("health", "Health", lambda v, r: plain(v), justify="right"),
+    Column(
+        "health",
+        "Health",
+        lambda v, r: "—" if v is None else f"{v:.1f}",
+        justify="right",
+    ),
+    Column("bar", "█ sent, ░ of which blocked"),
 ]

@@ -72,7 +72,9 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_sender ON messages (from_number, sent_at, detail, outbound);
 
 -- Outbound message counts per sender, calendar day (billing.timezone) and
--- detail, kept by triggers so that listings never scan the messages table.
+-- detail, so that listings never scan the messages table. The triggers below
+-- count inserted rows and move a changed row's count; an import adds its
+-- new rows' counts itself.
 CREATE TABLE tallies (
     number TEXT NOT NULL,
     day TEXT NOT NULL,
@@ -81,13 +83,14 @@ CREATE TABLE tallies (
     PRIMARY KEY (number, day, detail)
 ) WITHOUT ROWID;
 
+-- Without rowid: a sticky-number lookup is one descent of one b-tree.
 CREATE TABLE contacts (
     contact TEXT PRIMARY KEY,
     number TEXT NOT NULL,
     since INTEGER NOT NULL,
     source TEXT NOT NULL,
     import_id INTEGER
-);
+) WITHOUT ROWID;
 CREATE INDEX contacts_by_number ON contacts (number);
 
 CREATE TABLE picks (
@@ -123,8 +126,10 @@ CREATE TABLE drips (
 );
 CREATE INDEX drips_by_number ON drips (number, status);
 
+-- An import tallies the rows it adds itself, set-wise; any other insert is
+-- tallied here, row by row.
 CREATE TRIGGER messages_tally_insert AFTER INSERT ON messages
-WHEN NEW.outbound = 1
+WHEN NEW.outbound = 1 AND NEW.import_id IS NULL
 BEGIN
     INSERT INTO tallies (number, day, detail, n)
     VALUES (NEW.from_number, NEW.local_day, NEW.detail, 1)
@@ -142,37 +147,10 @@ BEGIN
     ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 
--- A contact becomes sticky to the pool number of its earliest outbound text
--- in the import that first sees it; an existing sticky number never changes.
-CREATE TRIGGER messages_make_sticky AFTER INSERT ON messages
-WHEN NEW.outbound = 1 AND NEW.detail <> 'canceled'
-BEGIN
-    INSERT INTO contacts (contact, number, since, source, import_id)
-    SELECT NEW.to_number, NEW.from_number, NEW.sent_at, 'import', NEW.import_id
-    WHERE EXISTS (
-        SELECT 1 FROM numbers
-        WHERE number = NEW.from_number AND removed_at IS NULL
-    )
-    ON CONFLICT (contact) DO UPDATE
-    SET number = excluded.number, since = excluded.since
-    WHERE contacts.source = 'import' AND contacts.import_id = excluded.import_id
-      AND excluded.since < contacts.since;
-END;
-
--- An imported outbound text uses up the oldest unmatched pick of the same
--- sender and recipient made up to 24 h before it (or 5 minutes after).
-CREATE TRIGGER messages_match_pick AFTER INSERT ON messages
-WHEN NEW.outbound = 1
-BEGIN
-    UPDATE picks SET message_rowid = NEW.id
-    WHERE id = (
-        SELECT id FROM picks
-        WHERE message_rowid IS NULL
-          AND from_number = NEW.from_number AND to_number = NEW.to_number
-          AND picked_at > NEW.sent_at - 86400 AND picked_at <= NEW.sent_at + 300
-        ORDER BY picked_at, id LIMIT 1
-    );
-END;
+-- Only an import inserts messages. It keeps the tallies of the rows it adds,
+-- makes their contacts sticky and matches them to picks set-wise, a batch at
+-- a time (smsctl/importing/batches.py); a per-row trigger for each of these
+-- made a large import several times slower.
 """
 
 

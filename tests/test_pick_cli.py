@@ -1,0 +1,283 @@
+"""smsctl send-from pick and reset, as a person or a script runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+MAIN = "+14165550100"
+SF_1, SF_2 = "+14155550101", "+14155550102"
+
+
+@pytest.fixture
+def two_local(cli):
+    """Main line in Toronto, and two San Francisco numbers."""
+    cli.ok("init", "--main", MAIN)
+    cli.ok("numbers", "add", SF_1)
+    cli.ok("numbers", "add", SF_2)
+    return cli
+
+
+def pick_json(cli, *args: str) -> dict:
+    return json.loads(cli.ok("send-from", "pick", *args, "--format", "json").stdout)
+
+
+def test_pick_as_json_has_the_stable_fields(two_local):
+    assert pick_json(two_local, "--to", "(415) 555-0199") == {
+        "to": "+14155550199",
+        "from": SF_1,
+        "reason": "area_code",
+        "fallback": None,
+        "over_cap": False,
+        "recipient_local_time": "2026-12-04T04:00:00-08:00",
+        "quiet_hours": True,
+    }
+
+
+def test_ten_picks_split_five_and_five(two_local):
+    picked = [
+        pick_json(two_local, "--to", f"+1415555{2000 + i}")["from"] for i in range(10)
+    ]
+    assert picked.count(SF_1) == 5 and picked.count(SF_2) == 5
+
+
+def test_pick_as_a_table_is_one_line_and_the_quiet_hours_note(two_local):
+    result = two_local.ok("send-from", "pick", "--to", "+14155550199")
+    assert result.stdout == (
+        f"from {SF_1} (same area code)\n"
+        "recipient's local time 2026-12-04T04:00:00-08:00, in quiet hours\n"
+    )
+    again = two_local.ok("send-from", "pick", "--to", "+14155550199", "--dry-run")
+    assert again.stdout == (
+        f"from {SF_1} (the contact's sticky number)\n"
+        "recipient's local time 2026-12-04T04:00:00-08:00, in quiet hours\n"
+        "dry run: nothing recorded\n"
+    )
+
+
+def test_pick_outside_quiet_hours(two_local):
+    result = two_local.ok(
+        "send-from",
+        "pick",
+        "--to",
+        "+14155550199",
+        env={"SMSCTL_NOW": "2026-12-04T20:00:00Z"},
+    )
+    assert result.stdout.splitlines()[1] == (
+        "recipient's local time 2026-12-04T12:00:00-08:00, outside quiet hours"
+    )
+
+
+def test_sticky_over_cap_is_said(two_local):
+    two_local.ok("config", "set", "pick.daily_cap", "1")
+    two_local.ok("send-from", "pick", "--to", "+14155550199")
+    answer = pick_json(two_local, "--to", "+14155550199")
+    assert (answer["reason"], answer["over_cap"]) == ("sticky", True)
+    table = two_local.ok("send-from", "pick", "--to", "+14155550199").stdout
+    assert "over the daily cap: it still serves its sticky contacts" in table
+
+
+def test_explain_as_json_and_as_a_table(two_local):
+    two_local.ok("numbers", "unavailable", SF_1)
+    answer = pick_json(two_local, "--to", "+14155550199", "--explain")
+    assert answer["from"] == SF_2
+    assert answer["explain"][0] == {
+        "tier": "area_code",
+        "number": SF_2,
+        "chosen": True,
+        "load": 0,
+        "health": None,
+        "why": "the best of the closest tier that has a number",
+    }
+    assert answer["explain"][1]["why"] == "unavailable: it takes no new contacts"
+    table = two_local.ok("send-from", "pick", "--to", "+14155550198", "--explain")
+    assert "Why this number" in table.stdout
+    assert "unavailable: it takes no new contacts" in table.stdout
+
+
+def test_opted_out_recipient_exits_3_and_records_nothing(two_local):
+    two_local.ok("optouts", "add", "+14155550199")
+    result = two_local("send-from", "pick", "--to", "+14155550199", "--format", "json")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: +14155550199 opted out of texts from the pool; nothing picked\n"
+    )
+    rows = json.loads(two_local.ok("numbers", "show", SF_1, "--format", "json").stdout)
+    assert rows["contacts"] == 0
+
+
+def test_invalid_recipient_exits_2(two_local):
+    result = two_local("send-from", "pick", "--to", "555-01")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: recipient '555-01' is not a valid phone number; give it as "
+        "+14155550123 or (415) 555-0123\n"
+    )
+
+
+def test_no_number_can_send_exits_4(two_local):
+    for number in (MAIN, SF_1, SF_2):
+        two_local.ok("numbers", "unavailable", number)
+    result = two_local("send-from", "pick", "--to", "+14155550199")
+    assert result.exit_code == 4
+    assert result.stderr.startswith(
+        "Error: no number in the pool can send to +14155550199 (3 unavailable); "
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "give --to PHONE or --file CSV (one of them)"),
+        (
+            ["--to", "+14155550199", "--file", "x.csv"],
+            "give --to PHONE or --file CSV (one of them)",
+        ),
+        (
+            ["--file", "x.csv", "--explain"],
+            "--file writes CSV or JSON; --explain and --format table go with --to",
+        ),
+    ],
+)
+def test_pick_refuses_bad_usage(two_local, args, message):
+    result = two_local("send-from", "pick", *args)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message}\n"
+
+
+def test_missing_database_exits_2(cli):
+    result = cli("send-from", "pick", "--to", "+14155550199")
+    assert result.exit_code == 2
+    assert "run 'smsctl init --main PHONE' first" in result.stderr
+
+
+# --- batch ------------------------------------------------------------------
+
+
+def test_batch_writes_one_row_per_row_and_a_bad_row_fails_alone(two_local, tmp_path):
+    two_local.ok("optouts", "add", "+14155552001")
+    recipients = tmp_path / "prospects.csv"
+    recipients.write_text(
+        "name,to\n"
+        "Ann,+14155552000\n"
+        "Bob,+14155552001\n"
+        'Cy,=HYPERLINK("x")\n'
+        "Di,(415) 555-2002\n"
+        "Ed,\n"
+        "Ann again,415.555.2000\n",
+        encoding="utf-8",
+    )
+    result = two_local("send-from", "pick", "--file", str(recipients))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "to,from,reason,fallback,over_cap,quiet_hours,error",
+        f"+14155552000,{SF_1},area_code,,false,true,",
+        "+14155552001,,,,,,opted out of texts from the pool",
+        (
+            '"\'=HYPERLINK(""x"")",,,,,,"invalid: recipient \'=HYPERLINK(""x"")\' is '
+            'not a valid phone number; give it as +14155550123 or (415) 555-0123"'
+        ),
+        f"+14155552002,{SF_2},area_code,,false,true,",
+        ",,,,,,invalid: recipient '' is not a phone number",
+        f"+14155552000,{SF_1},sticky,,false,true,",
+    ]
+    assert result.stderr == "3 rows failed; their error column says why.\n"
+
+
+def test_batch_picks_are_recorded_and_rotate(two_local, tmp_path):
+    recipients = tmp_path / "prospects.csv"
+    recipients.write_text(
+        "phone\n" + "".join(f"+1415555{3000 + i}\n" for i in range(6)),
+        encoding="utf-8",
+    )
+    result = two_local.ok(
+        "send-from",
+        "pick",
+        "--file",
+        str(recipients),
+        "--column",
+        "phone",
+        "--format",
+        "json",
+    )
+    rows = json.loads(result.stdout)
+    assert [r["from"] for r in rows] == [SF_1, SF_2] * 3
+    assert set(rows[0]) == {
+        "to",
+        "from",
+        "reason",
+        "fallback",
+        "over_cap",
+        "quiet_hours",
+        "error",
+    }
+    assert pick_json(two_local, "--to", "+14155553000")["reason"] == "sticky"
+
+
+def test_batch_without_the_column_exits_2(two_local, tmp_path):
+    recipients = tmp_path / "prospects.csv"
+    recipients.write_text("name,phone\nAnn,+14155552000\n", encoding="utf-8")
+    result = two_local("send-from", "pick", "--file", str(recipients))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {recipients} has no column 'to' (its columns: 'name', 'phone'); "
+        "name the recipients' column with --column NAME\n"
+    )
+
+
+def test_batch_of_an_unreadable_file_exits_2(two_local, tmp_path):
+    result = two_local("send-from", "pick", "--file", str(tmp_path / "missing.csv"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot read {tmp_path / 'missing.csv'}: No such file or directory\n"
+    )
+
+
+# --- reset ------------------------------------------------------------------
+
+
+def test_reset_forgets_the_sticky_number_and_says_so(two_local):
+    two_local.ok("send-from", "pick", "--to", "+14155550199")
+    first = two_local.ok("send-from", "reset", "--to", "415-555-0199")
+    assert first.stdout == f"+14155550199 is no longer sticky to {SF_1}.\n"
+    second = two_local.ok("send-from", "reset", "--to", "415-555-0199")
+    assert second.stdout == "+14155550199 had no sticky number; nothing to forget.\n"
+    assert pick_json(two_local, "--to", "+14155550199")["reason"] == "area_code"
+
+
+def test_reset_of_an_invalid_number_exits_2(two_local):
+    result = two_local("send-from", "reset", "--to", "nope")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: contact 'nope' is not a valid phone number")
+
+
+def test_a_cold_pick_imports_none_of_the_heavy_libraries(two_local, db_path):
+    """rich, sqlite-utils, dateutil and phonenumbers stay off the pick path."""
+    script = (
+        "import sys\n"
+        "from smsctl.cli import main\n"
+        "sys.argv = ['smsctl', 'send-from', 'pick', '--to', '+14155550199']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('rich', 'sqlite_utils', 'dateutil', 'phonenumbers')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    env = dict(os.environ, SMSCTL_DB=str(db_path))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert done.stdout.startswith(f"from {SF_1} (same area code)")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from smsctl.cli import app
+from smsctl.cli.app import app
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_EXPORT = Path(__file__).parent.parent / "demo" / "twilio_console_export.csv"

@@ -6,7 +6,7 @@ import click
 import pytest
 import typer.main
 
-from smsctl.cli import app
+from smsctl.cli.app import app
 
 
 def _walk(command, path):

@@ -1,24 +1,21 @@
-"""The smsctl command line: one module per command group, no SQL, no rules."""
+"""The smsctl command line: one module per command group, no SQL, no rules.
+
+Importing this package stays cheap: the Typer application lives in
+:mod:`smsctl.cli.app` and is loaded only when the fast pick path declines.
+"""
 
 from __future__ import annotations
 
-from . import config, drips, logs, numbers, optouts, overview, send_from, setup
-from .common import new_group
-
-app = new_group(
-    "Keep a pool of SMS send-from numbers, pick the sender for each text, "
-    "import delivery logs, and see each number's health and the period's bill.",
-    name="smsctl",
-)
-setup.register(app)
-overview.register(app)
-app.add_typer(numbers.app, name="numbers")
-app.add_typer(send_from.app, name="send-from")
-app.add_typer(logs.app, name="logs")
-app.add_typer(drips.app, name="drips")
-app.add_typer(optouts.app, name="optouts")
-app.add_typer(config.app, name="config")
+import sys
 
 
 def main() -> None:
-    app(prog_name="smsctl")
+    """The ``smsctl`` console script."""
+    from .quick import quick_pick
+
+    code = quick_pick(sys.argv[1:])
+    if code is not None:
+        raise SystemExit(code)
+    from .app import run_app
+
+    run_app()

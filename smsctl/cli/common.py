@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sqlite3
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Callable
@@ -15,14 +14,9 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer._click.globals import get_current_context
 from typer.core import TyperCommand, TyperGroup
 
-from ..errors import SmsctlError
+from ..paths import APP_NAME, default_db_path
 from ..render import error
-
-APP_NAME = "smsctl"
-
-
-def default_db_path() -> Path:
-    return Path(typer.get_app_dir(APP_NAME)) / "smsctl.db"
+from .failures import REPORTED, failure_report
 
 
 DbOption = Annotated[
@@ -130,17 +124,12 @@ def command(
             try:
                 current_time()  # a bad SMSCTL_NOW is refused by every command
                 return function(*args, **kwargs)
-            except SmsctlError as exc:
-                error(str(exc))
-                raise typer.Exit(exc.exit_code) from None
+            except REPORTED as exc:
+                message, code = failure_report(exc)
+                error(message)
+                raise typer.Exit(code) from None
             except ClickUsageError as exc:
                 raise _one_line(exc, _current_path()) from None
-            except sqlite3.OperationalError as exc:
-                error(f"the database is busy or unwritable ({exc}); try again")
-                raise typer.Exit(1) from None
-            except sqlite3.DatabaseError as exc:
-                error(f"the database cannot be read ({exc}); is --db an smsctl file?")
-                raise typer.Exit(2) from None
             except BrokenPipeError:
                 raise typer.Exit(0) from None
 

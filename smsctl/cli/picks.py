@@ -1,0 +1,137 @@
+"""Running a pick, single or batch, and writing its answer: free of Typer.
+
+``send-from pick`` is called before every text a script sends, so a cold
+pick must cost little more than starting Python. Both the Typer command and
+the fast path in :mod:`smsctl.cli.quick` run this same code.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..clock import now
+from ..errors import UsageError
+from ..picking import (
+    BATCH_COLUMNS,
+    BatchRow,
+    PickResult,
+    pick_batch,
+    pick_sender,
+    recipients_in,
+)
+from ..render import Column, emit_listing, note, plain, safe_cell, write_csv, write_json
+from ..store import open_store
+
+REASON_TEXT = {
+    "sticky": "the contact's sticky number",
+    "area_code": "same area code",
+    "overlay": "overlay of the recipient's area code",
+    "state": "same state or province",
+    "time_zone": "same time zone",
+    "country": "same country",
+    "any": "the only kind of number left",
+}
+EXPLAIN_COLUMNS = [
+    Column("tier", "Tier"),
+    Column("number", "Number"),
+    Column("chosen", "Chosen", lambda v, r: "<-" if v else ""),
+    Column("load", "Load", justify="right"),
+    Column("health", "Health", lambda v, r: plain(v), justify="right"),
+    Column("why", "Why"),
+]
+
+
+
+def run_pick(db: Path, to: str | None, file: Path | None, column: str,
+             dry_run: bool, explain: bool, format_: str | None) -> int:
+    """Pick for ``--to`` or every row of ``--file``; returns the exit code."""
+    if (to is None) == (file is None):
+        raise UsageError("give --to PHONE or --file CSV (one of them)")
+    if file is not None and (explain or format_ == "table"):
+        raise UsageError(
+            "--file writes CSV or JSON; --explain and --format table go with --to"
+        )
+    store = open_store(db)
+    try:
+        return _pick_and_write(store, to, file, column, dry_run, explain, format_)
+    finally:
+        store.close()
+
+
+def _pick_and_write(store, to, file, column, dry_run, explain, format_) -> int:
+    if file is not None:
+        with recipients_in(file, column) as recipients:
+            rows = pick_batch(store, recipients, now(), dry_run)
+            failed = _write_batch(rows, format_ or "csv")
+        if failed:
+            note(f"{failed} rows failed; their error column says why.")
+            return 1
+        return 0
+    result = pick_sender(store, to, now(), dry_run, explain)
+    if format_ == "json":
+        write_json(result.as_dict())
+    elif format_ == "csv":
+        write_csv([result.as_dict()])
+    else:
+        _print_pick(result)
+    return 0
+
+
+def _print_pick(result: PickResult) -> None:
+    lines = [f"from {result.from_} ({REASON_TEXT[result.reason]})"]
+    if result.fallback:
+        lines.append(
+            "unhealthy: no healthy number can send, so the healthiest "
+            "unhealthy one was picked"
+        )
+    if result.over_cap:
+        lines.append("over the daily cap: it still serves its sticky contacts")
+    if result.quiet_hours is None:
+        lines.append("recipient's local time unknown")
+    else:
+        quiet = "in quiet hours" if result.quiet_hours else "outside quiet hours"
+        lines.append(f"recipient's local time {result.recipient_local_time}, {quiet}")
+    if not result.recorded:
+        lines.append("dry run: nothing recorded")
+    sys.stdout.write("\n".join(lines) + "\n")
+    if result.explain is not None:
+        emit_listing(result.explain, EXPLAIN_COLUMNS, "table", title="Why this number")
+
+
+CSV_FLAG = {True: "true", False: "false", None: ""}
+
+
+def _write_batch(rows: Iterable[BatchRow], format_: str) -> int:
+    """Writes the rows as they come; returns how many failed."""
+    if format_ == "json":
+        listed = [dict(zip(BATCH_COLUMNS, row)) for row in rows]
+        write_json(listed)
+        return sum(row["error"] is not None for row in listed)
+    failed = 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(BATCH_COLUMNS)
+    for row in rows:
+        if row.error is None:
+            # E.164 numbers, fixed words and flags: already what safe_cell gives.
+            writer.writerow(
+                (
+                    row.to,
+                    row.from_,
+                    row.reason,
+                    row.fallback or "",
+                    CSV_FLAG[row.over_cap],
+                    CSV_FLAG[row.quiet_hours],
+                    "",
+                )
+            )
+        else:
+            failed += 1
+            writer.writerow(
+                (safe_cell(row.to), "", "", "", "", "", safe_cell(row.error))
+            )
+    return failed
+
+

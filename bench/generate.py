@@ -24,6 +24,7 @@ STATUSES = [
 AREA_CODES = ["415", "628", "510", "310", "213", "206", "312", "212", "646", "305",
               "713", "404", "617", "303", "602"]
 ACCOUNT = "AC" + "7" * 32
+RECENT = timedelta(hours=1)
 
 
 def pool_numbers(count: int) -> list[str]:
@@ -53,6 +54,9 @@ def write_twilio_export(path: Path, rows: int, senders: list[str], end: datetime
             status, code = rng.choice(statuses)
             # Newest first, as the console exports them.
             sent = start + timedelta(seconds=span - (i * span) // rows)
+            if status in ("queued", "canceled") and end - sent > RECENT:
+                # Only the last hour's texts can still be queued or canceled.
+                status, code = "delivered", ""
             sent_text = "" if status in ("queued", "canceled") else sent.astimezone(
                 timezone(timedelta(hours=-8))).isoformat()
             writer.writerow([

@@ -123,3 +123,40 @@ def test_import_killed_at_twenty_points_reruns_to_one_clean_import(
         assert rerun.returncode == 0, rerun.stderr
         assert listing(db) == expected, f"kill point {interrupted}"
     assert interrupted == KILL_POINTS
+
+
+def test_hundred_concurrent_picks_during_an_import_all_succeed_and_stay_sticky(
+    tmp_path, export, clean
+):
+    empty, _, _ = clean
+    db = tmp_path / "busy.db"
+    db.write_bytes(empty.read_bytes())
+    assert smsctl(db, "config", "set", "pick.daily_cap", "0").returncode == 0
+    contacts = [f"+1415{2000000 + i * 7919:07d}" for i in range(50)]
+    importer = start_smsctl(db, "logs", "import", "--quiet", str(export))
+
+    during_import = []
+
+    def pick(contact: str) -> subprocess.CompletedProcess:
+        done = smsctl(db, "send-from", "pick", "--to", contact, "--format", "json")
+        during_import.append(importer.poll() is None)
+        return done
+
+    with ThreadPoolExecutor(max_workers=16) as workers:
+        results = list(workers.map(pick, contacts + contacts[::-1]))
+    assert importer.wait() == 0
+    assert sum(during_import) >= 10, "the picks did not overlap the import"
+    assert [r.returncode for r in results] == [0] * 100, [r.stderr for r in results]
+    answers: dict[str, set] = {}
+    for result in results:
+        answer = json.loads(result.stdout)
+        answers.setdefault(answer["to"], set()).add(answer["from"])
+    assert sorted(answers) == sorted(contacts)
+    assert all(len(numbers) == 1 for numbers in answers.values()), answers
+    with sqlite3.connect(db) as conn:
+        twice = conn.execute(
+            "SELECT to_number FROM picks GROUP BY to_number "
+            "HAVING count(DISTINCT from_number) > 1"
+        ).fetchall()
+        assert twice == []
+        assert conn.execute("SELECT count(*) FROM picks").fetchone()[0] == 100

@@ -41,8 +41,9 @@ class Measured:
 def run_measured(command: list[str], env: dict | None = None) -> Measured:
     """Run ``command``; its wall time, peak resident memory and exit code."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -81,7 +82,9 @@ def sqlite_import(csv_path: Path, work: Path) -> list[str]:
     return ["sqlite3", str(target), f".import --csv {csv_path} raw"]
 
 
-def pairs(first, second, count: int) -> tuple[list[float], list[Measured], list[Measured]]:
+def pairs(
+    first, second, count: int
+) -> tuple[list[float], list[Measured], list[Measured]]:
     """Run the two sides alternately; per-pair ratios and each side's measures."""
     ratios, ours, theirs = [], [], []
     for _ in range(count):
@@ -93,29 +96,45 @@ def pairs(first, second, count: int) -> tuple[list[float], list[Measured], list[
     return ratios, ours, theirs
 
 
-def figure(name: str, ratios: list[float], goal: str, limit: float,
-           detail: str) -> dict:
+def figure(
+    name: str, ratios: list[float], goal: str, limit: float, detail: str
+) -> dict:
     median = statistics.median(ratios)
-    return {"figure": name, "ratio": round(median, 2), "goal": goal,
-            "met": median <= limit, "detail": detail}
+    return {
+        "figure": name,
+        "ratio": round(median, 2),
+        "goal": goal,
+        "met": median <= limit,
+        "detail": detail,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="multiply every data size by this (default 1)")
-    parser.add_argument("--pairs", type=int, default=20,
-                        help="pairs for the fast figures (default 20)")
-    parser.add_argument("--slow-pairs", type=int, default=3,
-                        help="pairs for imports and batch picks (default 3)")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply every data size by this (default 1)",
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=20, help="pairs for the fast figures (default 20)"
+    )
+    parser.add_argument(
+        "--slow-pairs",
+        type=int,
+        default=3,
+        help="pairs for imports and batch picks (default 3)",
+    )
     parser.add_argument("--work", type=Path, default=HERE / "out")
     args = parser.parse_args(argv)
     if shutil.which("sqlite3") is None:
         raise SystemExit("the sqlite3 shell is needed: apt-get install sqlite3")
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    big, small, tiny = (max(100, int(n * args.scale))
-                        for n in (1_000_000, 100_000, 10_000))
+    big, small, tiny = (
+        max(100, int(n * args.scale)) for n in (1_000_000, 100_000, 10_000)
+    )
     senders = pool_numbers(50)
     end = utc(NOW)
     files = {}
@@ -134,38 +153,61 @@ def main(argv: list[str] | None = None) -> int:
 
     def import_big() -> Measured:
         new_pool(big_db, senders)
-        return run_measured(SMSCTL + ["logs", "import", str(files[big]), "--quiet"],
-                            smsctl_env(big_db))
+        return run_measured(
+            SMSCTL + ["logs", "import", str(files[big]), "--quiet"], smsctl_env(big_db)
+        )
 
-    ratios, ours, _ = pairs(import_big, lambda: run_measured(
-        sqlite_import(files[big], work)), args.slow_pairs)
+    ratios, ours, _ = pairs(
+        import_big,
+        lambda: run_measured(sqlite_import(files[big], work)),
+        args.slow_pairs,
+    )
     big_peak = max(m.peak_kib for m in ours)
-    results.append(figure(f"import {big:,} rows", ratios, "<= 2x", 2.0,
-                          f"smsctl median {statistics.median(m.seconds for m in ours):.2f} s"))
+    results.append(
+        figure(
+            f"import {big:,} rows",
+            ratios,
+            "<= 2x",
+            2.0,
+            f"smsctl median {statistics.median(m.seconds for m in ours):.2f} s",
+        )
+    )
 
     small_db = work / "small.db"
     new_pool(small_db, senders)
-    small_peak = run_measured(SMSCTL + ["logs", "import", str(files[small]), "--quiet"],
-                              smsctl_env(small_db)).peak_kib
-    results.append({
-        "figure": f"import peak memory {big:,} vs {small:,} rows",
-        "ratio": round(big_peak / small_peak, 2), "goal": "< 100 MiB, flat",
-        "met": big_peak < 100 * 1024 and big_peak / small_peak < 1.25,
-        "detail": f"{big_peak / 1024:.1f} MiB vs {small_peak / 1024:.1f} MiB",
-    })
+    small_peak = run_measured(
+        SMSCTL + ["logs", "import", str(files[small]), "--quiet"], smsctl_env(small_db)
+    ).peak_kib
+    results.append(
+        {
+            "figure": f"import peak memory {big:,} vs {small:,} rows",
+            "ratio": round(big_peak / small_peak, 2),
+            "goal": "< 100 MiB, flat",
+            "met": big_peak < 100 * 1024 and big_peak / small_peak < 1.25,
+            "detail": f"{big_peak / 1024:.1f} MiB vs {small_peak / 1024:.1f} MiB",
+        }
+    )
 
     # Cold pick against the interpreter doing nothing.
     pick_command = console_script()
     ratios, ours, theirs = pairs(
-        lambda: run_measured(pick_command + ["send-from", "pick", "--to",
-                                             "+14155559876", "--dry-run"],
-                             smsctl_env(big_db)),
+        lambda: run_measured(
+            pick_command + ["send-from", "pick", "--to", "+14155559876", "--dry-run"],
+            smsctl_env(big_db),
+        ),
         lambda: run_measured([sys.executable, "-c", "pass"]),
         args.pairs,
     )
-    results.append(figure(f"cold pick, 50 numbers, {big:,} messages", ratios, "<= 8x",
-                          8.0, f"{statistics.median(m.seconds for m in ours) * 1000:.0f} ms "
-                          f"vs {statistics.median(m.seconds for m in theirs) * 1000:.0f} ms"))
+    results.append(
+        figure(
+            f"cold pick, 50 numbers, {big:,} messages",
+            ratios,
+            "<= 8x",
+            8.0,
+            f"{statistics.median(m.seconds for m in ours) * 1000:.0f} ms "
+            f"vs {statistics.median(m.seconds for m in theirs) * 1000:.0f} ms",
+        )
+    )
 
     # Batch pick of many recipients against .import of the same CSV.
     batch_db = work / "batch.db"
@@ -174,34 +216,56 @@ def main(argv: list[str] | None = None) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(str(batch_db) + suffix).unlink(missing_ok=True)
         shutil.copy(big_db, batch_db)
-        return run_measured(pick_command + ["send-from", "pick", "--file",
-                                            str(recipients)], smsctl_env(batch_db))
+        return run_measured(
+            pick_command + ["send-from", "pick", "--file", str(recipients)],
+            smsctl_env(batch_db),
+        )
 
-    ratios, ours, _ = pairs(batch_pick, lambda: run_measured(
-        sqlite_import(recipients, work)), args.slow_pairs)
-    results.append(figure(f"batch pick {small:,} recipients", ratios, "<= 10x", 10.0,
-                          f"smsctl median {statistics.median(m.seconds for m in ours):.2f} s"))
+    ratios, ours, _ = pairs(
+        batch_pick,
+        lambda: run_measured(sqlite_import(recipients, work)),
+        args.slow_pairs,
+    )
+    results.append(
+        figure(
+            f"batch pick {small:,} recipients",
+            ratios,
+            "<= 10x",
+            10.0,
+            f"smsctl median {statistics.median(m.seconds for m in ours):.2f} s",
+        )
+    )
 
     # Listing growth: the same listing over many messages and over few.
     tiny_db = work / "tiny.db"
     new_pool(tiny_db, senders)
-    run_measured(SMSCTL + ["logs", "import", str(files[tiny]), "--quiet"],
-                 smsctl_env(tiny_db))
+    run_measured(
+        SMSCTL + ["logs", "import", str(files[tiny]), "--quiet"], smsctl_env(tiny_db)
+    )
     for extra in ([], ["--all-time"]):
         listing = pick_command + ["numbers", "list", "--format", "json", *extra]
         ratios, ours, theirs = pairs(
             lambda: run_measured(listing, smsctl_env(big_db)),
-            lambda: run_measured(listing, smsctl_env(tiny_db)), args.pairs)
-        results.append(figure(
-            f"numbers list {' '.join(extra) or '(period)'}, {big:,} vs {tiny:,} messages",
-            ratios, "<= 1.5x", 1.5,
-            f"{statistics.median(m.seconds for m in ours) * 1000:.0f} ms vs "
-            f"{statistics.median(m.seconds for m in theirs) * 1000:.0f} ms"))
+            lambda: run_measured(listing, smsctl_env(tiny_db)),
+            args.pairs,
+        )
+        results.append(
+            figure(
+                f"numbers list {' '.join(extra) or '(period)'}, {big:,} vs {tiny:,} messages",
+                ratios,
+                "<= 1.5x",
+                1.5,
+                f"{statistics.median(m.seconds for m in ours) * 1000:.0f} ms vs "
+                f"{statistics.median(m.seconds for m in theirs) * 1000:.0f} ms",
+            )
+        )
 
     print(f"{'figure':58} {'ratio':>6}  {'goal':16} met   detail")
     for r in results:
-        print(f"{r['figure']:58} {r['ratio']:>6}  {r['goal']:16} "
-              f"{'yes' if r['met'] else 'NO ':3}   {r['detail']}")
+        print(
+            f"{r['figure']:58} {r['ratio']:>6}  {r['goal']:16} "
+            f"{'yes' if r['met'] else 'NO ':3}   {r['detail']}"
+        )
     (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
 

@@ -164,3 +164,30 @@ def mask_phone(number: str) -> str:
     if len(number) <= 4:
         return "*" * len(number)
     return number[:-4] + "****"
+
+
+# E.164, the ways people write North American numbers, and bare digit runs;
+# not dates or times, whose digits come in other groups.
+PHONE_LIKE = re.compile(
+    r"\+\d{7,15}|\(?\b\d{3}\)?[ .\-]?\d{3}[ .\-]?\d{4}\b|\b1?\d{10}\b"
+)
+
+
+def redact_phones(text: str) -> str:
+    """``text`` with every phone-like run of seven or more digits masked.
+
+    The country code and area code stay readable (``+1415*******``), so a
+    shared log still says where a number is, not whose it is.
+    """
+
+    def mask(match: re.Match) -> str:
+        run = match.group(0)
+        digits = [i for i, ch in enumerate(run) if ch.isdigit()]
+        if len(digits) < 7:
+            return run
+        keep = set(digits[: max(0, len(digits) - 7)])
+        return "".join(
+            "*" if ch.isdigit() and i not in keep else ch for i, ch in enumerate(run)
+        )
+
+    return PHONE_LIKE.sub(mask, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -209,9 +210,26 @@ def stacked_bar(sent: int, blocked: int, top: int, width: int = 30) -> str:
     return BAR_SENT * (length - blocked_length) + BAR_BLOCKED * blocked_length
 
 
+REDACT_ENV = "SMSCTL_REDACT"
+
+
+def redacting() -> bool:
+    """True when phone numbers in messages must be masked (--redact)."""
+    return os.environ.get(REDACT_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def for_sharing(text: str) -> str:
+    """``text`` as it may go to stderr: phone numbers masked under --redact."""
+    if not redacting():
+        return text
+    from .phones import redact_phones
+
+    return redact_phones(text)
+
+
 def error(message: str) -> None:
     """One line on stderr."""
-    line = " ".join(str(message).split())
+    line = " ".join(for_sharing(str(message)).split())
     sys.stderr.write(f"Error: {line}\n")
 
 

@@ -17,8 +17,11 @@ from smsctl.errors import InvalidPhoneError
 from tests.conftest import SAMPLE_EXPORT
 
 SAMPLE = SAMPLE_EXPORT.read_bytes()
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def dump(db: Path) -> list[str]:
@@ -33,8 +36,8 @@ def import_bytes(cli, tmp_path: Path, content: bytes, name: str = "export.csv"):
 
 
 def assert_clean(result) -> None:
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
     )
     assert "Traceback" not in result.stderr
     assert result.exit_code in (0, 1, 2, 3, 4)
@@ -46,8 +49,8 @@ def mutations() -> st.SearchStrategy[bytes]:
     junk = st.binary(min_size=1, max_size=200)
     return st.one_of(
         cut.map(lambda n: SAMPLE[:n]),
-        st.tuples(cut, junk).map(lambda t: SAMPLE[: t[0]] + t[1] + SAMPLE[t[0]:]),
-        st.tuples(cut, cut).map(lambda t: SAMPLE[: min(t)] + SAMPLE[max(t):]),
+        st.tuples(cut, junk).map(lambda t: SAMPLE[: t[0]] + t[1] + SAMPLE[t[0] :]),
+        st.tuples(cut, cut).map(lambda t: SAMPLE[: min(t)] + SAMPLE[max(t) :]),
         st.just(SAMPLE.replace(b",", b";")),
         st.just(SAMPLE.replace(b",", b"\t")),
         st.just(SAMPLE.split(b"\r\n", 1)[0] + b"\r\n"),
@@ -94,15 +97,53 @@ def test_phone_parser_returns_e164_or_refuses(text):
 
 ARGUMENT_VECTORS = st.lists(
     st.one_of(
-        st.sampled_from([
-            "numbers", "add", "list", "show", "remove", "available", "unavailable",
-            "overview", "send-from", "pick", "reset", "logs", "import", "history",
-            "drips", "pause", "resume", "end", "optouts", "config", "get", "set",
-            "--format", "json", "csv", "xml", "--to", "--since", "--all-time",
-            "--period", "--history", "--file", "--column", "--from", "--dry-run",
-            "--explain", "--reassign-drips-to", "billing.allotment", "-1",
-            "2026-02-30", "+14155550101", "not-a-phone", "",
-        ]),
+        st.sampled_from(
+            [
+                "numbers",
+                "add",
+                "list",
+                "show",
+                "remove",
+                "available",
+                "unavailable",
+                "overview",
+                "send-from",
+                "pick",
+                "reset",
+                "logs",
+                "import",
+                "history",
+                "drips",
+                "pause",
+                "resume",
+                "end",
+                "optouts",
+                "config",
+                "get",
+                "set",
+                "--format",
+                "json",
+                "csv",
+                "xml",
+                "--to",
+                "--since",
+                "--all-time",
+                "--period",
+                "--history",
+                "--file",
+                "--column",
+                "--from",
+                "--dry-run",
+                "--explain",
+                "--reassign-drips-to",
+                "billing.allotment",
+                "-1",
+                "2026-02-30",
+                "+14155550101",
+                "not-a-phone",
+                "",
+            ]
+        ),
         st.text(max_size=12),
     ),
     max_size=6,

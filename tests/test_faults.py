@@ -27,14 +27,23 @@ NOW = "2026-12-04T12:00:00Z"
 
 def smsctl(db: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
     env = dict(os.environ, SMSCTL_DB=str(db), SMSCTL_NOW=NOW, TZ="UTC")
-    return subprocess.run([sys.executable, "-m", "smsctl", *args], env=env,
-                          capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "smsctl", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
 
 
 def start_smsctl(db: Path, *args: str) -> subprocess.Popen:
     env = dict(os.environ, SMSCTL_DB=str(db), SMSCTL_NOW=NOW, TZ="UTC")
-    return subprocess.Popen([sys.executable, "-m", "smsctl", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "smsctl", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def new_pool(db: Path) -> None:

@@ -48,9 +48,22 @@ def test_fast_path_leaves_everything_else_to_typer(argv):
 
 
 def test_fast_path_reads_every_pick_option():
-    argv = ["send-from", "pick", "--file", "r.csv", "--column=phone", "--db", "x.db",
-            "--format", "json", "--dry-run"]
+    argv = [
+        "send-from",
+        "pick",
+        "--file",
+        "r.csv",
+        "--column=phone",
+        "--db",
+        "x.db",
+        "--format",
+        "json",
+        "--dry-run",
+    ]
     assert parse_pick_arguments(argv) == {
-        "file": "r.csv", "column": "phone", "db": "x.db", "format_": "json",
+        "file": "r.csv",
+        "column": "phone",
+        "db": "x.db",
+        "format_": "json",
         "dry_run": True,
     }

@@ -44,9 +44,15 @@ EXPLAIN_COLUMNS = [
 ]
 
 
-
-def run_pick(db: Path, to: str | None, file: Path | None, column: str,
-             dry_run: bool, explain: bool, format_: str | None) -> int:
+def run_pick(
+    db: Path,
+    to: str | None,
+    file: Path | None,
+    column: str,
+    dry_run: bool,
+    explain: bool,
+    format_: str | None,
+) -> int:
     """Pick for ``--to`` or every row of ``--file``; returns the exit code."""
     if (to is None) == (file is None):
         raise UsageError("give --to PHONE or --file CSV (one of them)")
@@ -133,5 +139,3 @@ def _write_batch(rows: Iterable[BatchRow], format_: str) -> int:
                 (safe_cell(row.to), "", "", "", "", "", safe_cell(row.error))
             )
     return failed
-
-

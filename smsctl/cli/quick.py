@@ -70,9 +70,13 @@ def quick_pick(argv: list[str]) -> int | None:
 
         now()  # a bad SMSCTL_NOW is refused by every command
         return run_pick(
-            Path(db), options.get("to"), Path(file) if file else None,
-            options.get("column", "to"), options.get("dry_run", False),
-            options.get("explain", False), options.get("format_"),
+            Path(db),
+            options.get("to"),
+            Path(file) if file else None,
+            options.get("column", "to"),
+            options.get("dry_run", False),
+            options.get("explain", False),
+            options.get("format_"),
         )
     except REPORTED as exc:
         message, code = failure_report(exc)

@@ -27,18 +27,26 @@ def imported_twice(pool, monkeypatch):
 def test_sample_import_twice_gives_the_listed_figures(imported_twice):
     cli, first, second = imported_twice
     assert first.exit_code == 0 and second.exit_code == 0
-    rows = json.loads(cli.ok("numbers", "list", "--all-time", "--format", "json").stdout)
+    rows = json.loads(
+        cli.ok("numbers", "list", "--all-time", "--format", "json").stdout
+    )
     by_number = {row["number"]: row for row in rows}
     for number, expected in EXPECTED.items():
         row = by_number[number]
         detail = row["undelivered_detail"]
         got = (
-            row["delivered"], detail["failed"], detail["opted_out"],
-            detail["provider_not_found"], detail["line_deactivated"], row["blocked"],
+            row["delivered"],
+            detail["failed"],
+            detail["opted_out"],
+            detail["provider_not_found"],
+            detail["line_deactivated"],
+            row["blocked"],
             row["health"],
         )
         assert got == expected, number
-        assert row["total_sent"] == row["delivered"] + row["undelivered"] + row["blocked"]
+        assert (
+            row["total_sent"] == row["delivered"] + row["undelivered"] + row["blocked"]
+        )
 
 
 def test_second_import_of_sample_changes_nothing(imported_twice):

@@ -7,21 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-HEADER = [
-    "From",
-    "To",
-    "Body",
-    "Status",
-    "SentDate",
-    "ApiVersion",
-    "NumSegments",
-    "ErrorCode",
-    "AccountSid",
-    "Sid",
-    "Direction",
-    "Price",
-    "PriceUnit",
-]
+from bench.generate import HEADER
+
 ACCOUNT = "AC" + "0" * 32
 
 # detail -> (Twilio status, error code), per DESIGN's outcome table

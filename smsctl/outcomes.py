@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-# Details, finest first; each belongs to one outcome.
+# Details; each belongs to one outcome.
 DELIVERED = "delivered"
 FAILED = "failed"
 OPTED_OUT = "opted_out"
@@ -33,69 +33,62 @@ SENT_DETAILS = (DELIVERED, *UNDELIVERED_DETAILS, BLOCKED_SPAM)
 # Where a record holds several codes, the first detail in this order wins.
 CODE_PRECEDENCE = (BLOCKED_SPAM, OPTED_OUT, PROVIDER_NOT_FOUND, LINE_DEACTIVATED)
 
-# Ranks of a message's records: the higher replaces the lower.
+# Ranks of one message's records: a higher rank replaces a lower one.
 RANK_PENDING, RANK_CARRIER_ACCEPTED, RANK_FINAL = 0, 1, 2
-CARRIER_ACCEPTED = frozenset({"sent", "dlr_unconfirmed", "dlr_timeout", "delivery_unconfirmed"})
+CARRIER_ACCEPTED = frozenset(
+    {"sent", "dlr_unconfirmed", "dlr_timeout", "delivery_unconfirmed"}
+)
 
-
-@dataclass(frozen=True)
-class ProviderStatuses:
-    delivered: frozenset[str]
-    pending: frozenset[str]
-    canceled: frozenset[str]
-    failing: frozenset[str]  # refined by error code, else "failed"
-    codes: dict[str, str]  # error code -> detail, for failing statuses
-
-
-def _codes(**by_detail: Iterable[int]) -> dict[str, str]:
-    return {str(code): detail for detail, codes in by_detail.items() for code in codes}
-
-
-PROVIDERS: dict[str, ProviderStatuses] = {
-    "twilio": ProviderStatuses(
-        delivered=frozenset({"delivered", "sent", "read"}),
-        pending=frozenset({"queued", "accepted", "sending", "scheduled"}),
-        canceled=frozenset({"canceled"}),
-        failing=frozenset({"undelivered", "failed"}),
-        codes=_codes(
-            blocked_spam=[30007],
-            opted_out=[21610, 30004],
-            provider_not_found=[30006],
-            line_deactivated=[30005],
-        ),
-    ),
-    "telnyx": ProviderStatuses(
-        delivered=frozenset(
-            {"delivered", "sent", "dlr_unconfirmed", "dlr_timeout", "delivery_unconfirmed"}
-        ),
-        pending=frozenset({"queued", "sending"}),
-        canceled=frozenset(),
-        failing=frozenset(
-            {"failed", "gw_reject", "gw_timeout", "delivery_failed", "sending_failed",
-             "expired"}
-        ),
-        codes=_codes(
-            blocked_spam=[40002, 40003, 40015],
-            opted_out=[40300],
-            provider_not_found=[40001, 40012],
-            line_deactivated=[10001],
-        ),
-    ),
-    "plivo": ProviderStatuses(
-        delivered=frozenset({"delivered", "sent"}),
-        pending=frozenset({"queued"}),
-        canceled=frozenset(),
-        failing=frozenset({"undelivered", "failed", "rejected"}),
-        codes=_codes(
-            blocked_spam=[30],
-            opted_out=[200],
-            provider_not_found=[50, 90],
-            line_deactivated=[70],
-        ),
-    ),
+# DESIGN's provider table, row by row. ``FAILING`` statuses are refined by
+# their error codes (the code rows) and are ``failed`` otherwise. Direction
+# ``inbound`` is "not sent" for every provider and is decided before this.
+FAILING = "failing"
+PROVIDER_TABLE: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    "twilio": {
+        "statuses": {
+            DELIVERED: ("delivered", "sent", "read"),
+            FAILING: ("undelivered", "failed"),
+            PENDING: ("queued", "accepted", "sending", "scheduled"),
+            CANCELED: ("canceled",),
+        },
+        "codes": {
+            BLOCKED_SPAM: ("30007",),
+            OPTED_OUT: ("21610", "30004"),
+            PROVIDER_NOT_FOUND: ("30006",),
+            LINE_DEACTIVATED: ("30005",),
+        },
+    },
+    "telnyx": {
+        "statuses": {
+            DELIVERED: ("delivered", "sent", "dlr_unconfirmed", "dlr_timeout",
+                        "delivery_unconfirmed"),
+            FAILING: ("failed", "gw_reject", "gw_timeout", "delivery_failed",
+                      "sending_failed", "expired"),
+            PENDING: ("queued", "sending"),
+        },
+        "codes": {
+            BLOCKED_SPAM: ("40002", "40003", "40015"),
+            OPTED_OUT: ("40300",),
+            PROVIDER_NOT_FOUND: ("40001", "40012"),
+            LINE_DEACTIVATED: ("10001",),
+        },
+    },
+    "plivo": {
+        "statuses": {
+            DELIVERED: ("delivered", "sent"),
+            FAILING: ("undelivered", "failed", "rejected"),
+            PENDING: ("queued",),
+        },
+        "codes": {
+            BLOCKED_SPAM: ("30",),
+            OPTED_OUT: ("200",),
+            PROVIDER_NOT_FOUND: ("50", "90"),
+            LINE_DEACTIVATED: ("70",),
+        },
+    },
 }
 
-# A mapped generic CSV speaks smsctl's own words instead of a provider's.
+# A CSV mapped with --map speaks smsctl's own words: outcomes and details.
 GENERIC_STATUSES = {
     "delivered": DELIVERED,
     "sent": DELIVERED,
@@ -111,12 +104,13 @@ GENERIC_STATUSES = {
     "sending": PENDING,
     "scheduled": PENDING,
     "canceled": CANCELED,
+    "cancelled": CANCELED,
     "not_sent": CANCELED,
 }
 
 
 class UnknownStatusError(ValueError):
-    pass
+    """A status that the provider's table does not list."""
 
 
 @dataclass(frozen=True)
@@ -128,49 +122,84 @@ class Classified:
     def outcome(self) -> str:
         return OUTCOME_OF_DETAIL[self.detail]
 
+    @property
+    def counted_as_sent(self) -> bool:
+        return self.detail in SENT_DETAILS
+
 
 def normalize_codes(codes: Iterable[str]) -> tuple[str, ...]:
-    """Error codes as plain digits, without the ones that mean "no error"."""
+    """Error codes as plain text, without the ones that mean "no error" (0, 00, 000)."""
     cleaned = []
     for code in codes:
         code = str(code).strip()
         if code.isdigit():
-            code = str(int(code))
-            if code == "0":
+            code = code.lstrip("0")
+            if not code:
                 continue
         if code:
             cleaned.append(code)
     return tuple(cleaned)
 
 
-def rank_of(status: str) -> int:
+def is_outbound(direction: str | None) -> bool:
+    """Whether a record's direction is outbound; an empty direction is outbound.
+
+    Every direction that starts with ``outbound`` is outbound (Twilio's
+    ``outbound-api``, ``outbound-reply``...). Raises ValueError for a
+    direction that is neither.
+    """
+    direction = (direction or "").strip().lower()
+    if not direction or direction.startswith("outbound"):
+        return True
+    if direction.startswith("inbound") or direction in ("incoming", "mo"):
+        return False
+    if direction in ("outgoing", "mt"):
+        return True
+    raise ValueError(f"unknown direction {direction!r}")
+
+
+def rank_of(status: str, detail: str) -> int:
+    """pending < carrier-accepted (``sent`` and kin) < every other status."""
+    if detail == PENDING:
+        return RANK_PENDING
     if status in CARRIER_ACCEPTED:
         return RANK_CARRIER_ACCEPTED
     return RANK_FINAL
 
 
+def _lookup_tables() -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+    tables = {}
+    for provider, table in PROVIDER_TABLE.items():
+        statuses = {s: d for d, names in table["statuses"].items() for s in names}
+        codes = {c.lstrip("0"): d for d, values in table["codes"].items() for c in values}
+        tables[provider] = (statuses, codes)
+    return tables
+
+
+_TABLES = _lookup_tables()
+
+
 def classify_status(
     provider: str, status: str, codes: Iterable[str] = (), outbound: bool = True
 ) -> Classified:
-    """The detail and rank of one record. Raises UnknownStatusError."""
+    """The detail and rank of one record. Raises UnknownStatusError.
+
+    ``provider`` is twilio, telnyx or plivo; any other name (a mapped CSV)
+    reads the status as one of smsctl's own words.
+    """
+    status = status.strip().lower()
     if not outbound:
         return Classified(INBOUND, RANK_FINAL)
-    status = status.strip().lower()
-    if provider not in PROVIDERS:
-        detail = GENERIC_STATUSES.get(status)
+    if provider not in _TABLES:
+        detail = GENERIC_STATUSES.get(status.replace(" ", "_").replace("-", "_"))
         if detail is None:
             raise UnknownStatusError(status)
-        rank = RANK_PENDING if detail == PENDING else rank_of(status)
-        return Classified(detail, rank)
-    table = PROVIDERS[provider]
-    if status in table.delivered:
-        return Classified(DELIVERED, rank_of(status))
-    if status in table.pending:
-        return Classified(PENDING, RANK_PENDING)
-    if status in table.canceled:
-        return Classified(CANCELED, RANK_FINAL)
-    if status in table.failing:
-        found = {table.codes.get(code) for code in normalize_codes(codes)}
+        return Classified(detail, rank_of(status, detail))
+    statuses, code_details = _TABLES[provider]
+    detail = statuses.get(status)
+    if detail is None:
+        raise UnknownStatusError(status)
+    if detail == FAILING:
+        found = {code_details.get(code) for code in normalize_codes(codes)}
         detail = next((d for d in CODE_PRECEDENCE if d in found), FAILED)
-        return Classified(detail, RANK_FINAL)
-    raise UnknownStatusError(status)
+    return Classified(detail, rank_of(status, detail))

@@ -6,13 +6,14 @@ import csv
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
 from ..errors import UsageError
-from ..importing import ImportOptions, import_files, import_history
-from ..importing.detect import parse_mapping
+from ..importing import FileResult, ImportOptions, Rejection, import_files
+from ..importing import import_history
+from ..importing.formats import parse_mapping
 from ..render import emit_listing, error, safe_cell
 from .common import DbOption, FormatOption, OutputFormat, command, new_group, open_db
 from .progress import import_progress
@@ -20,6 +21,7 @@ from .views import HISTORY_COLUMNS
 
 app = new_group("Delivery logs exported by SMS providers.")
 
+# Rejected rows shown on stderr; --rejects FILE gets them all.
 REJECTS_SHOWN = 100
 
 
@@ -55,33 +57,38 @@ def import_(
     raise typer.Exit(max(r.exit_code for r in results))
 
 
-def _reject_printer(stack: ExitStack, rejects: Path | None):
+def _reject_printer(stack: ExitStack,
+                    rejects: Path | None) -> Callable[[Rejection], None]:
+    """Reports each rejected row on stderr and, with --rejects, in a CSV file."""
     writer = None
     if rejects is not None:
         try:
-            handle = stack.enter_context(open(rejects, "w", newline="", encoding="utf-8"))
+            handle = stack.enter_context(
+                open(rejects, "w", newline="", encoding="utf-8"))
         except OSError as exc:
-            raise UsageError(f"cannot write --rejects {rejects}: {exc.strerror}") from None
+            raise UsageError(
+                f"cannot write --rejects {rejects}: {exc.strerror}") from None
         writer = csv.writer(handle)
         writer.writerow(["file", "line", "reason", "raw"])
-    shown = [0]
+    shown = 0
 
-    def on_reject(rejection) -> None:
+    def on_reject(rejection: Rejection) -> None:
+        nonlocal shown
         if writer is not None:
-            writer.writerow([safe_cell(v) for v in (rejection.file, rejection.line,
-                                                    rejection.reason, rejection.raw)])
-        shown[0] += 1
-        if shown[0] <= REJECTS_SHOWN:
+            writer.writerow([safe_cell(value) for value in (
+                rejection.file, rejection.line, rejection.reason, rejection.raw)])
+        shown += 1
+        if shown <= REJECTS_SHOWN:
             sys.stderr.write(f"{rejection.file}:{rejection.line}: rejected: "
                              f"{rejection.reason}\n")
-        elif shown[0] == REJECTS_SHOWN + 1 and writer is None:
+        elif shown == REJECTS_SHOWN + 1 and writer is None:
             sys.stderr.write("more rejected rows follow; write them all with "
                              "--rejects FILE\n")
 
     return on_reject
 
 
-def _print_summary(result) -> None:
+def _print_summary(result: FileResult) -> None:
     if result.error:
         error(result.error)
         return
@@ -94,7 +101,7 @@ def _print_summary(result) -> None:
         typer.echo(
             f"  {result.outside_pool} texts from numbers outside the pool were kept "
             f"and count once the number joins: {', '.join(result.outside_numbers)}"
-            + ("..." if result.outside_pool > len(result.outside_numbers) else "")
+            + (", ..." if result.more_outside_numbers else "")
         )
 
 

@@ -1,47 +1,66 @@
-"""Streaming readers: records out of CSV, JSON page and JSON Lines exports."""
+"""Streaming readers: records out of CSV, JSON page and JSON Lines exports.
+
+A reader yields each good record as a list of field texts, and tells the
+caller about a record it cannot read through ``on_bad(line, reason, raw)``.
+After each record, ``line`` is the physical line the record starts on and
+``raw()`` its original text, for rejecting it.
+"""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
-import re
-from dataclasses import dataclass
-from typing import Iterator
+from collections import deque
+from typing import Callable, Iterator
 
-from .formats import FIELDS, REQUIRED_FIELDS, CsvLayout
-from .records import RawRecord
-from .source import ExportFile, has_undecodable
+from .formats import FIELDS, REQUIRED_FIELDS, TWILIO_JSON_KEYS, CsvLayout
+from .source import ExportFile, _DecodeErrors, has_undecodable
 
-# Enormous fields are rejected row by row rather than read into memory whole.
+# An enormous field is rejected with its row rather than read into memory whole.
 FIELD_LIMIT = 1 << 20
 csv.field_size_limit(FIELD_LIMIT)
+RAW_LIMIT = 4000
+# How many lines a CSV reader keeps behind its position for raw texts.
+KEEP_LINES = 2048
+JSON_ELEMENT_LIMIT = 8 << 20
+JSON_CHUNK = 1 << 16
+
+BadRowHandler = Callable[[int, str, str], None]
 
 
 class HeaderError(ValueError):
-    """The file has no header this reader can use; nothing is imported."""
+    """The file has no header or shape this reader can use; nothing is imported."""
 
 
-@dataclass(slots=True)
-class BadRow:
-    line: int
-    reason: str
-    raw: str
+ENCODING_NAMES = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
 
 
-def csv_raw(row: list[str]) -> str:
-    return ",".join(row)[:2000]
+def _cut(text: str) -> str:
+    """A raw text fit for a report: bytes that did not decode shown as ``\\xff``."""
+    if len(text) > RAW_LIMIT:
+        text = text[:RAW_LIMIT] + "..."
+    if has_undecodable(text):
+        text = text.encode("utf-8", "surrogateescape").decode(
+            "utf-8", "backslashreplace")
+    return text
 
 
-def column_indices(layout: CsvLayout, header: list[str]) -> dict[str, int]:
-    """The column index of each field the header holds."""
-    positions = {name.strip().lower(): i for i, name in enumerate(header)}
-    found = {}
+def _without_line_end(text: str) -> str:
+    return text[:-2] if text.endswith("\r\n") else text.rstrip("\r\n")
+
+
+def column_indices(layout: CsvLayout, header: list[str]) -> list[int | None]:
+    """For each of FIELDS, the header's column index for it (None if absent)."""
+    positions: dict[str, int] = {}
+    for i, name in enumerate(header):
+        positions.setdefault(name.strip().lower(), i)
+    found: list[int | None] = []
     for name in FIELDS:
-        for column in layout.columns.get(name, ()):
-            if column.strip().lower() in positions:
-                found[name] = positions[column.strip().lower()]
-                break
-    missing = [name for name in REQUIRED_FIELDS if name not in found]
+        names = (column.strip().lower() for column in layout.columns.get(name, ()))
+        found.append(next((positions[n] for n in names if n in positions), None))
+    missing = [name for name, index in zip(FIELDS, found)
+               if index is None and name in REQUIRED_FIELDS]
     if missing:
         wanted = ", ".join(f"{m} ({'/'.join(layout.columns.get(m, ('?',)))})"
                            for m in missing)
@@ -49,155 +68,280 @@ def column_indices(layout: CsvLayout, header: list[str]) -> dict[str, int]:
     return found
 
 
-def read_csv_header(export: ExportFile) -> list[str]:
-    """The first row of a CSV export, read from its head."""
-    text = export.head_text()
-    first = next(csv.reader(text.splitlines()[:1] or [""]), [])
+def read_csv_header(head_text: str) -> list[str]:
+    """The first row of a CSV export, from the text of its head."""
+    first_line = head_text.splitlines()[:1] or [""]
+    try:
+        first = next(csv.reader(first_line), [])
+    except csv.Error:
+        return []
     return [name.strip() for name in first]
 
 
-def csv_records(export: ExportFile, layout: CsvLayout) -> Iterator[RawRecord | BadRow]:
-    """Records of a CSV export, each with the physical line it starts on."""
-    reader = csv.reader(export.text)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise HeaderError("the file is empty") from None
-    except csv.Error as exc:
-        raise HeaderError(f"the header cannot be read: {exc}") from None
-    header = [name.strip().lstrip("\ufeff") for name in header]
-    at = column_indices(layout, header)
-    width = len(header)
-    i_id, i_from, i_to, i_status = at["id"], at["from"], at["to"], at["status"]
-    optional = [at.get(name) for name in ("sent", "created", "updated", "direction",
-                                           "body")]
-    i_sent, i_created, i_updated, i_direction, i_body = optional
-    i_error = at.get("error")
-    parse_codes = layout.parse_codes
-    start = reader.line_num + 1
-    while True:
-        line = start
+class CsvReader:
+    """Records of a CSV export, each with the physical line it starts on.
+
+    The lines the csv module reads are also kept, a bounded number behind,
+    so that a rejected record can be reported with its original text.
+    """
+
+    def __init__(self, export: ExportFile, layout: CsvLayout, on_bad: BadRowHandler):
+        self.export = export
+        self.on_bad = on_bad
+        lines, self._shadow = itertools.tee(export.text)
+        self._shadow_at = 0  # lines taken from the shadow so far
+        self._reader = csv.reader(lines)
         try:
-            row = next(reader)
+            header = next(self._reader)
         except StopIteration:
-            return
+            raise HeaderError("the file is empty") from None
         except csv.Error as exc:
-            start = reader.line_num + 1
-            yield BadRow(line, f"unreadable CSV: {exc}", "")
-            continue
-        start = reader.line_num + 1
-        if len(row) != width:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line holds no record
-            yield BadRow(line, f"has {len(row)} fields; the header has {width}",
-                         csv_raw(row))
-            continue
-        if has_undecodable("".join(row)):
-            yield BadRow(line, "holds bytes that are not valid text", csv_raw(row))
-            continue
-        yield RawRecord(
-            line,
-            row[i_id],
-            row[i_from],
-            row[i_to],
-            row[i_status],
-            parse_codes(row[i_error]) if i_error is not None else (),
-            row[i_direction] if i_direction is not None else None,
-            row[i_sent] if i_sent is not None else None,
-            row[i_created] if i_created is not None else None,
-            row[i_updated] if i_updated is not None else None,
-            row[i_body] if i_body is not None else None,
-        )
+            raise HeaderError(f"the header cannot be read: {exc}") from None
+        self.header = [name.strip().lstrip("\ufeff").strip() for name in header]
+        self.columns = column_indices(layout, self.header)
+        self.line = self._reader.line_num
+        self._end = self._reader.line_num
+        self._raw_of: tuple[int, str] = (0, "")
+
+    def __iter__(self) -> Iterator[list[str]]:
+        reader = self._reader
+        width = len(self.header)
+        decode_errors = _DecodeErrors
+        clean_until = self.export.errors_at_open
+        while True:
+            try:
+                for row in reader:
+                    self.line = start = self._end + 1
+                    self._end = reader.line_num
+                    if start - self._shadow_at > KEEP_LINES:
+                        self._skip_to(start - 1)
+                    if len(row) != width:
+                        if not row or (len(row) == 1 and not row[0].strip()):
+                            continue  # a blank line holds no record
+                        self.on_bad(start, f"has {len(row)} fields; the header has "
+                                    f"{width}", self.raw())
+                        continue
+                    if decode_errors.count != clean_until and has_undecodable(
+                        "".join(row)
+                    ):
+                        encoding = ENCODING_NAMES.get(self.export.encoding,
+                                                      self.export.encoding)
+                        self.on_bad(start, f"holds bytes that are not valid {encoding}",
+                                    self.raw())
+                        continue
+                    yield row
+                return
+            except csv.Error as exc:
+                self.line = start = self._end + 1
+                self._end = reader.line_num
+                self.on_bad(start, f"is not readable CSV ({exc})", self.raw())
+
+    def _skip_to(self, line: int) -> None:
+        """Drop kept lines up to and including ``line``."""
+        count = line - self._shadow_at
+        if count > 0:
+            deque(itertools.islice(self._shadow, count), maxlen=0)
+            self._shadow_at = line
+
+    def raw(self) -> str:
+        """The original text of the record read last, without its final line end."""
+        start, end = self.line, self._end
+        if self._raw_of[0] == start:
+            return self._raw_of[1]
+        self._skip_to(start - 1)
+        lines = list(itertools.islice(self._shadow, max(end - start + 1, 0)))
+        self._shadow_at += len(lines)
+        text = _cut(_without_line_end("".join(lines)))
+        self._raw_of = (start, text)
+        return text
 
 
 def _json_text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
 
 
-def _json_codes(value) -> tuple[str, ...]:
-    if value is None or value == "":
-        return ()
-    if isinstance(value, list):
-        return tuple(_json_text(v.get("code") if isinstance(v, dict) else v)
-                     for v in value)
-    return (_json_text(value),)
+def twilio_json_fields(item: dict) -> list[str]:
+    """One Twilio REST message object as field texts, in FIELDS order."""
+    return [_json_text(item.get(TWILIO_JSON_KEYS[name])) for name in FIELDS]
 
 
-def twilio_json_record(line: int, item) -> RawRecord | BadRow:
-    if not isinstance(item, dict):
-        return BadRow(line, "is not a JSON object", str(item)[:2000])
-    missing = [k for k in ("sid", "from", "to", "status") if item.get(k) in (None, "")]
-    if missing:
-        return BadRow(line, f"lacks {', '.join(missing)}",
-                      json.dumps(item)[:2000])
-    return RawRecord(
-        line,
-        _json_text(item.get("sid")),
-        _json_text(item.get("from")),
-        _json_text(item.get("to")),
-        _json_text(item.get("status")),
-        _json_codes(item.get("error_code")),
-        _json_text(item.get("direction")) or None,
-        _json_text(item.get("date_sent")) or None,
-        _json_text(item.get("date_created")) or None,
-        _json_text(item.get("date_updated")) or None,
-        _json_text(item.get("body")) or None,
-    )
+TWILIO_JSON_COLUMNS: list[int | None] = list(range(len(FIELDS)))
 
 
-def json_lines_records(export: ExportFile) -> Iterator[RawRecord | BadRow]:
+class JsonLinesReader:
     """Records of a JSON Lines export: one message object a line."""
-    for line, text in enumerate(export.text, start=1):
-        if not text.strip():
-            continue
-        if has_undecodable(text):
-            yield BadRow(line, "holds bytes that are not valid text", text[:2000])
-            continue
-        try:
-            item = json.loads(text)
-        except ValueError as exc:
-            yield BadRow(line, f"is not valid JSON: {exc.msg}", text.strip()[:2000])
-            continue
-        yield twilio_json_record(line, item)
+
+    columns = TWILIO_JSON_COLUMNS
+
+    def __init__(self, export: ExportFile, on_bad: BadRowHandler):
+        self.export = export
+        self.on_bad = on_bad
+        self.line = 0
+        self._text = ""
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for line, text in enumerate(self.export.text, start=1):
+            self.line, self._text = line, text
+            if not text.strip():
+                continue
+            if has_undecodable(text):
+                self.on_bad(line, "holds bytes that are not valid UTF-8", self.raw())
+                continue
+            try:
+                item = json.loads(text)
+            except ValueError as exc:
+                self.on_bad(line, f"is not valid JSON ({exc.msg})", self.raw())
+                continue
+            if not isinstance(item, dict):
+                self.on_bad(line, "is not a JSON object", self.raw())
+                continue
+            yield twilio_json_fields(item)
+
+    def raw(self) -> str:
+        return _cut(_without_line_end(self._text))
 
 
-MESSAGES_ARRAY = re.compile(r'"messages"\s*:\s*\[')
+class JsonPageReader:
+    """Records of a JSON page (``{"messages": [...], ...}``), read as a stream.
 
-
-def json_page_records(export: ExportFile) -> Iterator[RawRecord | BadRow]:
-    """Records of a JSON page (``{"messages": [...]}``).
-
-    A page is one JSON document, so it is read whole; the provider's API
-    serves at most a thousand messages a page, and large exports come as
-    JSON Lines, which streams.
+    The document is walked at its top level with the standard decoder, one
+    value at a time, so only one message object is held in memory at once.
     """
-    text = export.text.read()
-    if has_undecodable(text):
-        raise HeaderError("the JSON page holds bytes that are not valid text")
-    try:
-        page = json.loads(text)
-    except ValueError as exc:
-        raise HeaderError(f"the JSON page is not valid JSON: {exc}") from None
-    if not isinstance(page, dict) or not isinstance(page.get("messages"), list):
-        raise HeaderError("the JSON page has no \"messages\" array")
-    match = MESSAGES_ARRAY.search(text)
-    decoder = json.JSONDecoder()
-    position = match.end() if match else 0
-    line = text.count("\n", 0, position) + 1
-    for item in page["messages"]:
-        # Find where this element starts, to name its line.
-        while position < len(text) and text[position] in " \t\r\n,":
-            if text[position] == "\n":
-                line += 1
-            position += 1
+
+    columns = TWILIO_JSON_COLUMNS
+
+    def __init__(self, export: ExportFile, on_bad: BadRowHandler):
+        self.export = export
+        self.on_bad = on_bad
+        self._decoder = json.JSONDecoder()
+        self._buffer = ""
+        self._at = 0  # position in _buffer
+        self._line_at = 1  # line number of position _at
+        self._eof = False
+        self.line = 1
+        self._raw = ""
+        self._find_messages()
+
+    # -- the buffer -------------------------------------------------------
+
+    def _more(self) -> bool:
+        if self._eof:
+            return False
+        chunk = self.export.text.read(JSON_CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        if self._at > JSON_CHUNK:
+            self._buffer = self._buffer[self._at:]
+            self._at = 0
+        self._buffer += chunk
+        return True
+
+    def _advance(self, to: int) -> None:
+        self._line_at += self._buffer.count("\n", self._at, to)
+        self._at = to
+
+    def _skip_space(self) -> str:
+        """The next character that is not white space ("" at the end)."""
+        while True:
+            buffer, at = self._buffer, self._at
+            while at < len(buffer) and buffer[at] in " \t\r\n\ufeff":
+                at += 1
+            self._advance(at)
+            if at < len(buffer):
+                return buffer[at]
+            if not self._more():
+                return ""
+
+    def _value(self):
+        """Decode the value at the position; ValueError if it is not JSON."""
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buffer, self._at)
+            except ValueError:
+                if len(self._buffer) - self._at > JSON_ELEMENT_LIMIT:
+                    raise ValueError("a value larger than 8 MiB") from None
+                if self._more():
+                    continue
+                raise
+            # A number may go on in the next chunk.
+            if end == len(self._buffer) and not self._eof and self._more():
+                continue
+            return value, end
+
+    def _expect(self, char: str, where: str) -> None:
+        if self._skip_space() != char:
+            raise HeaderError(f"the JSON page is malformed: expected {char!r} {where}")
+        self._advance(self._at + 1)
+
+    # -- the document -----------------------------------------------------
+
+    def _find_messages(self) -> None:
+        """Move to the first element of the messages array, or HeaderError."""
         try:
-            _, end = decoder.raw_decode(text, position)
-        except ValueError:
-            end = position
-        yield twilio_json_record(line, item)
-        line += text.count("\n", position, end)
-        position = end
+            if self._skip_space() == "[":
+                self._advance(self._at + 1)  # a bare array of message objects
+                return
+            self._expect("{", "at its start")
+            while True:
+                char = self._skip_space()
+                if char == "}" or char == "":
+                    raise HeaderError('the JSON page has no "messages" array')
+                if char == ",":
+                    self._advance(self._at + 1)
+                    continue
+                key, end = self._value()
+                self._advance(end)
+                self._expect(":", f"after the key {key!r}")
+                if key == "messages":
+                    self._expect("[", 'after "messages"')
+                    return
+                self._skip_space()
+                _, end = self._value()
+                self._advance(end)
+        except ValueError as exc:
+            if isinstance(exc, HeaderError):
+                raise
+            raise HeaderError(f"the JSON page is not valid JSON ({exc})") from None
+
+    def __iter__(self) -> Iterator[list[str]]:
+        while True:
+            char = self._skip_space()
+            if char == ",":
+                self._advance(self._at + 1)
+                continue
+            if char == "]":
+                return
+            self.line = self._line_at
+            if char == "":
+                self._raw = ""
+                self.on_bad(self.line, "the JSON page ends before its messages "
+                            "array closes", "")
+                return
+            try:
+                item, end = self._value()
+            except ValueError as exc:
+                self._raw = self._buffer[self._at:self._at + RAW_LIMIT]
+                self.on_bad(self.line, f"is not valid JSON ({exc})", self.raw())
+                return
+            self._raw = self._buffer[self._at:end]
+            self._advance(end)
+            if not isinstance(item, dict):
+                self.on_bad(self.line, "is not a JSON object", self.raw())
+                continue
+            if has_undecodable(self._raw):
+                self.on_bad(self.line, "holds bytes that are not valid UTF-8",
+                            self.raw())
+                continue
+            yield twilio_json_fields(item)
+
+    def raw(self) -> str:
+        return _cut(self._raw)

@@ -1,61 +1,40 @@
-"""Importing delivery logs: batches, the ledger, rejected rows, and counts.
+"""Importing delivery logs: the ledger, rejected rows, batches and counts.
 
-Every batch commits its messages, opt-out events and ledger counts together,
+Every batch commits its messages, what follows from them (tallies, sticky
+contacts, matched picks, opt-out events) and the ledger's counts together,
 so an import killed at any moment leaves a consistent database, and running
 the same command again finishes the work without counting anything twice.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from ..clock import LocalDays, now_epoch, zone
-from ..errors import SmsctlError, UsageError
+from ..clock import now_epoch, zone
+from ..errors import SmsctlError
 from ..settings import load_settings
 from ..store import Store
-from .detect import DetectedFormat, detect_format
-from .formats import PROVIDER_NAMES
+from .batches import BatchWriter
+from .detect import Opened, check_provider, open_export
 from .lock import import_lock
-from .readers import BadRow, HeaderError
-from .records import MessageBuilder, Rejected
+from .readers import HeaderError
+from .records import Rejected, make_row_builder
 from .source import ExportFile
 
-BATCH_ROWS = 10_000
+# Rows stored by one statement, held in memory meanwhile.
+CHUNK_ROWS = 10_000
+# Rows per commit: the first commits are small, so that progress shows in
+# the ledger soon; later ones grow, since a commit's cost is mostly the index
+# pages it writes, and more rows share them.
+FIRST_COMMIT_ROWS = 10_000
+MOST_COMMIT_ROWS = 100_000
+# A page cache big enough for the hot part of the indexes an import writes,
+# and small enough that memory stays flat (DESIGN: under 100 MiB).
+IMPORT_CACHE_KIB = int(__import__("os").environ.get("XCACHE", 24 * 1024))
 OUTSIDE_POOL_SHOWN = 5
-
-UPSERT_MESSAGE = """
-INSERT INTO messages (provider, message_id, from_number, to_number, outbound,
-    status, error_code, detail, rank, sent_at, time_source, local_day,
-    updated_at, import_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (provider, message_id) DO UPDATE SET
-    from_number = excluded.from_number,
-    to_number = excluded.to_number,
-    outbound = excluded.outbound,
-    status = excluded.status,
-    error_code = excluded.error_code,
-    detail = excluded.detail,
-    rank = excluded.rank,
-    sent_at = CASE WHEN excluded.time_source = 'imported'
-        THEN messages.sent_at ELSE excluded.sent_at END,
-    time_source = CASE WHEN excluded.time_source = 'imported'
-        THEN messages.time_source ELSE excluded.time_source END,
-    local_day = CASE WHEN excluded.time_source = 'imported'
-        THEN messages.local_day ELSE excluded.local_day END,
-    updated_at = excluded.updated_at,
-    import_id = excluded.import_id
-WHERE (excluded.rank, coalesce(excluded.updated_at, -1), excluded.status,
-       excluded.error_code)
-    > (messages.rank, coalesce(messages.updated_at, -1), messages.status,
-       messages.error_code)
-"""
-
-INSERT_OPTOUT_EVENT = """
-INSERT INTO optout_events (contact, opted_out, at, source, provider, message_id)
-VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-"""
 
 
 @dataclass
@@ -68,6 +47,8 @@ class Rejection:
 
 @dataclass
 class FileResult:
+    """What importing one file did; ``exit_code`` follows DESIGN's table."""
+
     file: str
     exit_code: int = 0
     error: str | None = None
@@ -80,7 +61,9 @@ class FileResult:
     unchanged: int = 0
     rejected: int = 0
     outside_pool: int = 0
+    # The first few distinct senders outside the pool, and whether there are more.
     outside_numbers: list[str] = field(default_factory=list)
+    more_outside_numbers: bool = False
 
 
 @dataclass
@@ -92,19 +75,36 @@ class ImportOptions:
     on_progress: Callable[[str, int, int], None] = lambda name, done, total: None
 
 
-def import_files(store: Store, paths: list[Path], options: ImportOptions) -> list[FileResult]:
-    """Import each file in turn under the import lock; one result per file."""
-    if options.provider is not None and options.provider not in PROVIDER_NAMES:
-        raise UsageError(
-            f"--provider {options.provider!r} is unknown; use one of "
-            + ", ".join(PROVIDER_NAMES)
-        )
+def import_files(
+    store: Store, paths: list[Path], options: ImportOptions
+) -> list[FileResult]:
+    """Import each file in turn under the import lock; one result per file.
+
+    A file that cannot be opened or whose format is not recognised changes
+    nothing and gets exit code 2; one with rejected rows keeps its good rows
+    and gets 1. Raises UsageError for a bad --provider or --tz, and
+    ImportLockedError when another import keeps the lock too long.
+    """
+    check_provider(options.provider, options.mapping)
     settings = load_settings(store)
     zone_name = options.timezone or settings["import.timezone"]
-    zone(zone_name)  # refuse an unknown --tz before taking the lock
+    zone(zone_name)  # refuse an unknown --tz before waiting for the lock
     holder = "smsctl logs import " + " ".join(str(p) for p in paths)[:200]
     with import_lock(store.path, settings["import.wait_seconds"], holder):
-        return [_import_one(store, Path(path), options, zone_name) for path in paths]
+        with _import_pragmas(store):
+            return [_import_one(store, Path(path), options, zone_name)
+                    for path in paths]
+
+
+@contextmanager
+def _import_pragmas(store: Store) -> Iterator[None]:
+    """A larger page cache while importing; the connection's own one after."""
+    before = store.scalar("PRAGMA cache_size")
+    store.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        store.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _import_one(store: Store, path: Path, options: ImportOptions,
@@ -115,70 +115,84 @@ def _import_one(store: Store, path: Path, options: ImportOptions,
     except SmsctlError as exc:
         result.exit_code, result.error = 2, str(exc)
         return result
+
+    def on_bad(line: int, reason: str, raw: str) -> None:
+        result.rows_read += 1
+        _reject(result, options, line, reason, raw)
+
     with export:
         try:
-            detected = detect_format(export, options.provider, options.mapping)
-            records = detected.records(export)
-            first = next(records, None)  # reads the header: a bad one stops here
+            opened = open_export(export, options.provider, options.mapping, on_bad)
         except HeaderError as exc:
             result.exit_code, result.error = 2, f"{path}: {exc}"
             return result
         except UnicodeError as exc:
             result.exit_code, result.error = 2, f"{path}: cannot be decoded ({exc})"
             return result
-        result.provider, result.label = detected.provider, detected.label
-        _run_batches(store, export, detected, first, records, result, options,
-                     zone_name)
+        result.provider, result.label = opened.provider, opened.label
+        _read_and_store(store, export, opened, result, options, zone_name)
     result.exit_code = 1 if result.rejected else 0
     return result
 
 
-def _run_batches(store, export, detected: DetectedFormat, first, records, result,
-                 options: ImportOptions, zone_name: str) -> None:
-    started = now_epoch()
+def _read_and_store(store: Store, export: ExportFile, opened: Opened,
+                    result: FileResult, options: ImportOptions,
+                    zone_name: str) -> None:
+    """Read every record, storing them a chunk at a time, then close the ledger."""
     settings = load_settings(store)
+    started = now_epoch()
     with store.transaction() as conn:
         result.import_id = conn.execute(
             "INSERT INTO imports (file, sha256, provider, started_at) "
             "VALUES (?, '', ?, ?)",
-            (str(export.path.resolve()), detected.provider, started),
+            (str(export.path.resolve()), opened.provider, started),
         ).lastrowid
-    builder = MessageBuilder(
-        detected.provider, zone(zone_name), result.import_id, started,
-        LocalDays(settings["billing.timezone"]),
-    )
-    pool = {row[0] for row in store.execute(
-        "SELECT number FROM numbers WHERE removed_at IS NULL")}
-    rows, events = [], []
-    pending = [first] if first is not None else []
+    events: list[tuple] = []
+    build = make_row_builder(opened.provider, opened.reader.columns, zone(zone_name),
+                             started, zone(settings["billing.timezone"]), events)
+    writer = BatchWriter(store, opened.provider, result.import_id, result,
+                         FIRST_COMMIT_ROWS, MOST_COMMIT_ROWS)
+    reader = opened.reader
+    chunk: list[tuple] = []
+    keys: set[str] = set()
+    later: list[tuple] = []  # records of a message already in this chunk
 
     def flush() -> None:
-        _commit_batch(store, rows, events, result)
-        rows.clear()
-        events.clear()
+        writer.write(chunk, events)
+        _note_outside_pool(result, writer.outside_pool_senders)
         options.on_progress(result.file, export.bytes_read, export.size)
+        chunk.clear()
+        keys.clear()
+        events.clear()
+        # A chunk holds each message once, so that its counts stay exact.
+        waiting = later[:]
+        later.clear()
+        for row in waiting:
+            (later if row[0] in keys else chunk).append(row)
+            keys.add(row[0])
 
-    for record in _chain(pending, records):
-        result.rows_read += 1
-        if isinstance(record, BadRow):
-            _reject(result, options, record.line, record.reason, record.raw)
-            continue
-        try:
-            row, event = builder.build(record)
-        except Rejected as exc:
-            _reject(result, options, record.line, str(exc), _raw_of(record))
-            continue
-        rows.append(row)
-        if event is not None:
-            events.append(event)
-        if row[4] and row[2] not in pool:
-            result.outside_pool += 1
-            if (len(result.outside_numbers) < OUTSIDE_POOL_SHOWN
-                    and row[2] not in result.outside_numbers):
-                result.outside_numbers.append(row[2])
-        if len(rows) >= BATCH_ROWS:
+    try:
+        for fields in reader:
+            result.rows_read += 1
+            try:
+                row = build(fields)
+            except Rejected as exc:
+                _reject(result, options, reader.line, str(exc), reader.raw())
+                continue
+            if row[0] in keys:
+                later.append(row)
+                continue
+            keys.add(row[0])
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                flush()
+        flush()
+        while chunk:
             flush()
-    flush()
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
     digest = export.sha256_of_rest()
     with store.transaction() as conn:
         conn.execute(
@@ -187,28 +201,14 @@ def _run_batches(store, export, detected: DetectedFormat, first, records, result
         )
 
 
-def _chain(first: list, rest):
-    yield from first
-    yield from rest
-
-
-def _commit_batch(store: Store, rows: list, events: list, result: FileResult) -> None:
-    with store.transaction() as conn:
-        before = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
-        changed = conn.executemany(UPSERT_MESSAGE, rows).rowcount if rows else 0
-        after = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
-        if events:
-            conn.executemany(INSERT_OPTOUT_EVENT, events)
-        added = after - before
-        result.added += added
-        result.updated += changed - added
-        result.unchanged += len(rows) - changed
-        conn.execute(
-            "UPDATE imports SET rows_read = ?, added = ?, updated = ?, unchanged = ?, "
-            "rejected = ?, outside_pool = ? WHERE id = ?",
-            (result.rows_read, result.added, result.updated, result.unchanged,
-             result.rejected, result.outside_pool, result.import_id),
-        )
+def _note_outside_pool(result: FileResult, senders: list[str]) -> None:
+    for number in senders:
+        if number in result.outside_numbers:
+            continue
+        if len(result.outside_numbers) >= OUTSIDE_POOL_SHOWN:
+            result.more_outside_numbers = True
+            return
+        result.outside_numbers.append(number)
 
 
 def _reject(result: FileResult, options: ImportOptions, line: int, reason: str,
@@ -217,26 +217,21 @@ def _reject(result: FileResult, options: ImportOptions, line: int, reason: str,
     options.on_reject(Rejection(result.file, line, reason, raw))
 
 
-def _raw_of(record) -> str:
-    parts = [record.message_id, record.from_, record.to, record.status,
-             ",".join(record.codes), record.direction or "", record.sent or ""]
-    return ",".join(parts)[:2000]
-
-
 def import_history(store: Store) -> list[dict]:
+    """Every import in the ledger, oldest first, with DESIGN's field names."""
     from ..clock import iso_utc
 
     rows = store.execute(
         "SELECT id, file, sha256, provider, started_at, finished_at, rows_read, "
         "added, updated, unchanged, rejected FROM imports ORDER BY id"
     )
-    history = []
-    for (import_id, file, sha256, provider, started, finished, read, added,
-         updated, unchanged, rejected) in rows:
-        history.append({
+    return [
+        {
             "id": import_id, "file": file, "sha256": sha256, "provider": provider,
             "started_at": iso_utc(started), "finished_at": iso_utc(finished),
             "rows_read": read, "added": added, "updated": updated,
             "unchanged": unchanged, "rejected": rejected,
-        })
-    return history
+        }
+        for (import_id, file, sha256, provider, started, finished, read, added,
+             updated, unchanged, rejected) in rows
+    ]

@@ -1,0 +1,295 @@
+"""Storing an import's message rows, and all that follows from them.
+
+Rows reach the database in chunks. A chunk is inserted with one prepared
+statement that skips rows whose message is already stored; those rows are
+then merged into the stored messages by an UPDATE that applies DESIGN's
+ranking. A transaction spans several chunks and commits them with the
+ledger's counts, so a kill loses at most the uncommitted chunks, which the
+rerun stores again.
+
+What follows from new rows is done set-wise rather than by a trigger per
+row: their per-day tallies (counted in Python), the picks they use up and,
+once the file is read, the contacts they make sticky. A row merged into an
+existing message moves its tallies through the ``messages_tally_update``
+trigger. The ``messages_tally_insert`` trigger, which tallies rows inserted
+by anything else, is taken off inside each import transaction and put back
+before it commits: a trigger on the table makes SQLite journal every row's
+pages, which made a large import several times slower.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from ..store import Store
+from .records import ROW_COLUMNS, ROW_DETAIL, ROW_FROM, ROW_LOCAL_DAY, ROW_OUTBOUND
+
+INSERT_TRIGGER = "messages_tally_insert"
+
+# Time sources, best first. A message's time comes from its winning record
+# unless another record has a better source, so that files imported in any
+# order agree.
+TIME_PRIORITY = "(CASE {} WHEN 'sent' THEN 2 WHEN 'created' THEN 1 ELSE 0 END)"
+
+
+def _numbered(column: str) -> str:
+    return f"?{ROW_COLUMNS.index(column) + 1}"
+
+
+# The record that wins: higher rank, then newer provider update, then the
+# larger (status, code), so that files imported in any order agree.
+WINS = (
+    f"({_numbered('rank')}, coalesce({_numbered('updated_at')}, -1), "
+    f"{_numbered('status')}, {_numbered('error_code')}) > "
+    "(rank, coalesce(updated_at, -1), status, error_code)"
+)
+BETTER_TIME = (
+    f"{TIME_PRIORITY.format(_numbered('time_source'))} > "
+    f"{TIME_PRIORITY.format('time_source')}"
+)
+TAKES_TIME = (
+    f"({BETTER_TIME} OR ({WINS} AND {TIME_PRIORITY.format(_numbered('time_source'))}"
+    f" = {TIME_PRIORITY.format('time_source')}))"
+)
+WINNER_COLUMNS = ("from_number", "to_number", "outbound", "status", "error_code",
+                  "detail", "rank", "updated_at")
+TIME_COLUMNS = ("sent_at", "time_source", "local_day")
+
+
+def insert_sql(provider: str, import_id: int) -> str:
+    """Inserts one row unless its message is stored; provider and import are fixed."""
+    _check_provider_key(provider)
+    placeholders = ", ".join(f"?{i + 1}" for i in range(len(ROW_COLUMNS)))
+    return (
+        f"INSERT INTO messages (provider, import_id, {', '.join(ROW_COLUMNS)}) "
+        f"VALUES ('{provider}', {int(import_id)}, {placeholders}) "
+        "ON CONFLICT (provider, message_id) DO NOTHING"
+    )
+
+
+def merge_sql(provider: str, import_id: int) -> str:
+    """Merges one row into its stored message: the winner's fields, the best time."""
+    _check_provider_key(provider)
+    sets = [f"{c} = iif({WINS}, {_numbered(c)}, {c})" for c in WINNER_COLUMNS]
+    sets.append(f"import_id = iif({WINS}, {int(import_id)}, import_id)")
+    sets += [f"{c} = iif({TAKES_TIME}, {_numbered(c)}, {c})" for c in TIME_COLUMNS]
+    return (
+        f"UPDATE messages SET {', '.join(sets)} "
+        f"WHERE provider = '{provider}' AND message_id = {_numbered('message_id')} "
+        f"AND ({WINS} OR {BETTER_TIME})"
+    )
+
+
+def _check_provider_key(provider: str) -> None:
+    if not re.fullmatch(r"[a-z0-9_\-]+", provider):
+        raise ValueError(f"provider key {provider!r}")
+
+
+ADD_TALLIES = """
+INSERT INTO tallies (number, day, detail, n) VALUES (?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+
+# A contact becomes sticky to the pool number of its earliest outbound text
+# (on a tie, the lower number) in the import that first sees it, and never
+# changes after. A killed import of the same file is still open: its rerun
+# may find an earlier text in the part the killed one had not reached.
+STICKY_CONTACTS = """
+INSERT INTO contacts (contact, number, since, source, import_id)
+SELECT to_number, substr(first, 13), CAST(substr(first, 1, 12) AS INTEGER), 'import',
+    {import_id}
+FROM (
+    SELECT to_number, min(format('%012d%s', sent_at, from_number)) AS first
+    FROM messages
+    WHERE id >= ? AND import_id IN ({open_imports}) AND outbound = 1
+      AND detail <> 'canceled'
+      -- "+": scan the new rows in order rather than look them up by sender
+      AND +from_number IN (SELECT number FROM numbers WHERE removed_at IS NULL)
+    GROUP BY to_number
+) WHERE true
+ON CONFLICT (contact) DO UPDATE SET number = excluded.number, since = excluded.since
+WHERE contacts.source = 'import' AND contacts.import_id IN ({open_imports})
+  AND (excluded.since, excluded.number) < (contacts.since, contacts.number)
+"""
+
+# An imported outbound text uses up the oldest unmatched pick of the same
+# sender and recipient made up to 24 h before it (or 5 minutes after, for
+# clock skew); texts are matched in the order they were stored.
+TEXTS_WITH_OPEN_PICKS = """
+SELECT m.id, m.from_number, m.to_number, m.sent_at FROM messages AS m
+WHERE m.id > ? AND m.outbound = 1 AND EXISTS (
+    SELECT 1 FROM picks AS p WHERE p.message_rowid IS NULL
+      AND p.from_number = m.from_number AND p.to_number = m.to_number)
+ORDER BY m.id
+"""
+MATCH_PICK = """
+UPDATE picks SET message_rowid = :id
+WHERE id = (
+    SELECT id FROM picks
+    WHERE message_rowid IS NULL
+      AND from_number = :from_number AND to_number = :to_number
+      AND picked_at > :sent_at - 86400 AND picked_at <= :sent_at + 300
+    ORDER BY picked_at, id LIMIT 1
+)
+"""
+
+INSERT_OPTOUT_EVENT = """
+INSERT INTO optout_events (contact, opted_out, at, source, provider, message_id)
+VALUES (?, ?, ?, ?, '{provider}', ?) ON CONFLICT DO NOTHING
+"""
+
+UPDATE_LEDGER = """
+UPDATE imports SET rows_read = ?, added = ?, updated = ?, unchanged = ?,
+    rejected = ?, outside_pool = ?
+WHERE id = ?
+"""
+
+
+class BatchWriter:
+    """Writes one file's rows a chunk at a time, committing as they add up.
+
+    Commits come after ``first_commit_rows`` rows, then after twice as many
+    each time, up to ``most_commit_rows``.
+
+    ``result`` (a run.FileResult) gets the added, updated, unchanged and
+    outside-the-pool counts as chunks are stored, and the ledger row takes
+    all its counts with every commit.
+    """
+
+    def __init__(self, store: Store, provider: str, import_id: int, result,
+                 first_commit_rows: int, most_commit_rows: int):
+        self.conn: sqlite3.Connection = store.conn
+        self.import_id = import_id
+        self.result = result
+        self.commit_rows = first_commit_rows
+        self.most_commit_rows = most_commit_rows
+        self.insert = insert_sql(provider, import_id)
+        self.merge = merge_sql(provider, import_id)
+        self.optout_event = INSERT_OPTOUT_EVENT.format(provider=provider)
+        self.pool: set[str] = set()
+        self.outside_pool_senders: list[str] = []
+        self.in_transaction = False
+        self.uncommitted = 0
+        self.first_id = self._max_id() + 1
+        found = self.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            (INSERT_TRIGGER,)).fetchone()
+        self.insert_trigger: str | None = found[0] if found else None
+
+    def _max_id(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM messages"
+                                 ).fetchone()[0]
+
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.in_transaction = True
+        if self.insert_trigger:
+            self.conn.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+        self.pool = {row[0] for row in self.conn.execute(
+            "SELECT number FROM numbers WHERE removed_at IS NULL")}
+
+    def write(self, chunk: list[tuple], events: list[tuple]) -> None:
+        """Store ``chunk`` (each message at most once) and its opt-out ``events``."""
+        if not self.in_transaction:
+            self._begin()
+        conn, result = self.conn, self.result
+        if chunk:
+            before = self._max_id()
+            added = conn.executemany(self.insert, chunk).rowcount
+            if added == len(chunk):
+                new, stored = chunk, []
+            else:
+                new_keys = {row[0] for row in conn.execute(
+                    "SELECT message_id FROM messages WHERE id > ?", (before,))}
+                new = [row for row in chunk if row[0] in new_keys]
+                stored = [row for row in chunk if row[0] not in new_keys]
+            changed = conn.executemany(self.merge, stored).rowcount if stored else 0
+            if new:
+                self._tally(new)
+                self._match_picks(before)
+            outside = [row[ROW_FROM] for row in chunk
+                       if row[ROW_OUTBOUND] and row[ROW_FROM] not in self.pool]
+            result.added += added
+            result.updated += changed
+            result.unchanged += len(stored) - changed
+            result.outside_pool += len(outside)
+            self.outside_pool_senders = list(dict.fromkeys(outside[:1000]))[:10]
+        if events:
+            conn.executemany(self.optout_event, events)
+        self.uncommitted += len(chunk)
+        if self.uncommitted >= self.commit_rows:
+            self.commit()
+
+    def _tally(self, new: list[tuple]) -> None:
+        tallies: dict[tuple[str, str, str], int] = {}
+        for row in new:
+            if row[ROW_OUTBOUND]:
+                key = (row[ROW_FROM], row[ROW_LOCAL_DAY], row[ROW_DETAIL])
+                tallies[key] = tallies.get(key, 0) + 1
+        self.conn.executemany(ADD_TALLIES,
+                              [(*key, n) for key, n in tallies.items()])
+
+    def _match_picks(self, before: int) -> None:
+        conn = self.conn
+        if not conn.execute(
+            "SELECT 1 FROM picks WHERE message_rowid IS NULL LIMIT 1"
+        ).fetchone():
+            return
+        for text in conn.execute(TEXTS_WITH_OPEN_PICKS, (before,)).fetchall():
+            conn.execute(MATCH_PICK, dict(zip(
+                ("id", "from_number", "to_number", "sent_at"), text)))
+
+    def commit(self) -> None:
+        """Commit what is stored so far, with the ledger's counts."""
+        if not self.in_transaction:
+            self._begin()
+        result = self.result
+        self.conn.execute(UPDATE_LEDGER, (
+            result.rows_read, result.added, result.updated, result.unchanged,
+            result.rejected, result.outside_pool, self.import_id))
+        if self.insert_trigger:
+            self.conn.execute(self.insert_trigger)
+        self.conn.execute("COMMIT")
+        self.in_transaction = False
+        self.uncommitted = 0
+        self.commit_rows = min(self.commit_rows * 2, self.most_commit_rows)
+
+    def finish(self) -> None:
+        """Make the file's contacts sticky, and commit the last counts."""
+        if not self.in_transaction:
+            self._begin()
+        open_imports = self._open_imports()
+        first = min(self._first_ids(open_imports))
+        sql = STICKY_CONTACTS.format(
+            import_id=self.import_id,
+            open_imports=", ".join(str(i) for i in open_imports))
+        self.conn.execute(sql, (first,))
+        self.commit()
+
+    def abort(self) -> None:
+        """Roll back what is not committed (the rerun will store it)."""
+        if self.in_transaction:
+            self.conn.execute("ROLLBACK")
+            self.in_transaction = False
+
+    def _open_imports(self) -> list[int]:
+        """This import, and the killed imports of the same file it reruns."""
+        killed = [row[0] for row in self.conn.execute(
+            "SELECT id FROM imports WHERE finished_at IS NULL AND id <> :me "
+            "AND file = (SELECT file FROM imports WHERE id = :me) "
+            "AND id > coalesce((SELECT max(id) FROM imports WHERE finished_at "
+            "IS NOT NULL AND file = (SELECT file FROM imports WHERE id = :me)), 0)",
+            {"me": self.import_id})]
+        return [self.import_id, *killed]
+
+    def _first_ids(self, open_imports: list[int]) -> list[int]:
+        firsts = [self.first_id]
+        for import_id in open_imports[1:]:
+            # Only after a kill, so a scan of the table is affordable here.
+            first = self.conn.execute(
+                "SELECT min(id) FROM messages WHERE import_id = ?", (import_id,)
+            ).fetchone()[0]
+            if first is not None:
+                firsts.append(first)
+        return firsts

@@ -1,0 +1,230 @@
+"""One importer at a time, listings beside it, and a kill at any instant.
+
+The kill test runs ``python -m smsctl`` in a subprocess, as cron would, on
+an export written by the test, and kills it once the ledger shows rows
+committed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from smsctl.importing.lock import import_lock
+from smsctl.numbers import add_number, init_database
+from smsctl.store import open_store
+from tests.conftest import DATA
+
+FIXTURES = DATA / "import"
+NOW = "2026-12-04T12:00:00Z"
+SENDERS = ["+14155550100", "+14155550101", "+14155550102", "+14155550103",
+           "+14155550104"]
+OUTSIDE = "+14155550199"
+HEADER = ["From", "To", "Body", "Status", "SentDate", "ApiVersion", "NumSegments",
+          "ErrorCode", "AccountSid", "Sid", "Direction", "Price", "PriceUnit"]
+STATUSES = [("delivered", "")] * 12 + [
+    ("sent", ""), ("undelivered", "30007"), ("undelivered", "30003"),
+    ("failed", "21610"), ("undelivered", "30006"), ("queued", ""), ("canceled", "")]
+
+
+def write_export(path: Path, rows: int, seed: int = 3) -> None:
+    """A Twilio console export, newest first, with what real ones hold: repeated
+    messages, inbound STOPs, senders outside the pool, undated rows."""
+    rng = random.Random(seed)
+    start = int(datetime(2026, 11, 4, tzinfo=timezone.utc).timestamp())
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for i in range(rows):
+            sent = start + (rows - i) * 50
+            sender = OUTSIDE if i % 97 == 0 else rng.choice(SENDERS)
+            to = f"+1212{rng.randrange(2_000_000, 2_003_000):07d}"
+            number = i if i % 501 else i - 1  # now and then a message seen twice
+            status, code = rng.choice(STATUSES)
+            direction, body = "outbound-api", "Your quote is ready."
+            if i % 389 == 0:
+                sender, to, status, code = to, sender, "received", ""
+                direction, body = "inbound", rng.choice(["STOP", "start", "thanks"])
+            when = "" if status in ("queued", "canceled") else time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(sent))
+            writer.writerow([sender, to, body, status, when, "2010-04-01", "1", code,
+                             "AC" + "2" * 32, f"SM{number:032x}", direction,
+                             "-0.00790", "USD"])
+
+
+def smsctl_env(db: Path) -> dict:
+    return dict(os.environ, SMSCTL_DB=str(db), SMSCTL_NOW=NOW, TZ="UTC")
+
+
+def smsctl(db: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smsctl", *args], env=smsctl_env(db),
+                          capture_output=True, text=True, timeout=600)
+
+
+def new_pool(db: Path) -> None:
+    init_database(db, SENDERS[0])
+    store = open_store(db)
+    for number in SENDERS[1:]:
+        add_number(store, number)
+    store.close()
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def state(db: Path) -> dict:
+    """What an import leaves, without the ids that depend on commit order."""
+    return {
+        "listing": json.loads(smsctl(db, "numbers", "list", "--all-time", "--format",
+                                     "json").stdout),
+        "messages": query(db, "SELECT provider, message_id, from_number, to_number, "
+                          "outbound, status, error_code, detail, rank, sent_at, "
+                          "time_source, local_day, updated_at FROM messages "
+                          "ORDER BY provider, message_id"),
+        "tallies": query(db, "SELECT number, day, detail, n FROM tallies WHERE n > 0 "
+                         "ORDER BY 1, 2, 3"),
+        "contacts": query(db, "SELECT contact, number, since, source FROM contacts "
+                          "ORDER BY contact"),
+        "optouts": query(db, "SELECT contact, opted_out, at, source, message_id "
+                         "FROM optout_events ORDER BY message_id"),
+    }
+
+
+def test_second_import_waits_then_exits_1_naming_the_holder(pool, db_path):
+    pool.ok("config", "set", "import.wait_seconds", "1")
+    holder = "smsctl logs import /var/exports/nightly.csv"
+    with import_lock(db_path, 0, holder):
+        started = time.monotonic()
+        result = pool("logs", "import", str(FIXTURES / "twilio_console.csv"))
+        waited = time.monotonic() - started
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: another import holds {db_path}.import-lock (pid {os.getpid()}, "
+        f"{holder}); waited 1 s (import.wait_seconds); try later\n")
+    assert waited >= 1
+    assert query(db_path, "SELECT count(*) FROM imports") == [(0,)]
+
+
+def test_second_import_goes_ahead_once_the_first_lets_go(pool, db_path):
+    pool.ok("config", "set", "import.wait_seconds", "30")
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with import_lock(db_path, 0, "smsctl logs import earlier.csv"):
+            taken.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(10)
+    threading.Timer(0.5, release.set).start()
+    result = pool("logs", "import", "--quiet", str(FIXTURES / "twilio_console.csv"))
+    holder.join()
+    assert result.exit_code == 0, result.stderr
+    assert query(db_path, "SELECT count(*) FROM messages") == [(14,)]
+
+
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("kill") / "export.csv"
+    write_export(path, 50_000)
+    return path
+
+
+@pytest.fixture(scope="module")
+def empty_pool(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("pool") / "empty.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMSCTL_NOW", NOW)
+        patch.setenv("TZ", "UTC")
+        new_pool(db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, big_export, empty_pool) -> tuple[dict, dict]:
+    """The state and ledger entry of one clean import of the big export."""
+    db = tmp_path_factory.mktemp("clean") / "clean.db"
+    db.write_bytes(empty_pool.read_bytes())
+    result = smsctl(db, "logs", "import", "--quiet", str(big_export))
+    assert result.returncode == 0, result.stderr
+    history = json.loads(smsctl(db, "logs", "history", "--format", "json").stdout)
+    return state(db), history[0]
+
+
+def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
+    tmp_path, big_export, empty_pool, clean
+):
+    expected, clean_entry = clean
+    db = tmp_path / "killed.db"
+    db.write_bytes(empty_pool.read_bytes())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(big_export)],
+        env=smsctl_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        committed = 0
+        while time.monotonic() < deadline and process.poll() is None:
+            if db.with_name("killed.db-wal").exists():
+                rows = query(db, "SELECT rows_read FROM imports "
+                             "WHERE finished_at IS NULL")
+                committed = rows[0][0] if rows else 0
+                if committed:
+                    break
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "the import ended before the kill"
+    killed_entry = query(db, "SELECT rows_read, added, finished_at FROM imports")
+    assert killed_entry[0][2] is None and 0 < committed < 50_000
+
+    rerun = smsctl(db, "logs", "import", "--quiet", str(big_export))
+    assert rerun.returncode == 0, rerun.stderr
+    assert state(db) == expected
+    first, second = json.loads(smsctl(db, "logs", "history", "--format",
+                                      "json").stdout)
+    assert first["finished_at"] is None and second["finished_at"] is not None
+    # Nothing counted twice: what the killed run added and what the rerun
+    # added make what one clean run adds.
+    assert first["added"] + second["added"] == clean_entry["added"]
+    assert second["rows_read"] == clean_entry["rows_read"] == 50_000
+
+
+def test_listings_and_dry_run_picks_never_fail_while_an_import_runs(
+    tmp_path, big_export, empty_pool
+):
+    db = tmp_path / "busy.db"
+    db.write_bytes(empty_pool.read_bytes())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(big_export)],
+        env=smsctl_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    outcomes = set()
+    while process.poll() is None:
+        for args in (["numbers", "list", "--format", "json"],
+                     ["send-from", "pick", "--to", "+14155559876", "--dry-run"],
+                     ["overview", "--format", "json"]):
+            done = smsctl(db, *args)
+            outcomes.add((args[0], done.returncode, done.stderr.split(":")[0]))
+    assert process.wait() == 0, process.stderr.read()
+    process.stderr.close()
+    # A pick may find every number over its daily cap (exit 4), never a busy
+    # database.
+    assert outcomes <= {("numbers", 0, ""), ("overview", 0, ""),
+                        ("send-from", 0, ""), ("send-from", 4, "Error")}, outcomes
+    assert ("numbers", 0, "") in outcomes

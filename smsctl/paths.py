@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 APP_NAME = "smsctl"
 
@@ -23,3 +24,9 @@ def application_dir() -> Path:
 def default_db_path() -> Path:
     """``--db`` when neither the option nor SMSCTL_DB is given."""
     return application_dir() / "smsctl.db"
+
+
+def open_private(path: Path) -> TextIO:
+    """Open ``path`` to write text; a file it creates is readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "w", newline="", encoding="utf-8")

@@ -42,3 +42,21 @@ def test_redact_environment_variable_masks_the_fast_pick_path(
     monkeypatch.setenv("SMSCTL_REDACT", "1")
     assert quick_pick(["send-from", "pick", "--to", "+14155550199"]) == 3
     assert "+14155550199" not in capsys.readouterr().err
+
+
+def test_rejects_file_is_private_and_reject_lines_are_redacted(pool, tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "Sid,From,To,Status,SentDate,Direction,ErrorCode\n"
+        "SM1,+14155550101,+12125550140,delivered,2026-12-01T10:00:00Z,outbound-api,\n"
+        "SM2,+14155550101,+1212555,delivered,2026-12-01T10:00:00Z,outbound-api,\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = pool(
+        "--redact", "logs", "import", "--quiet", "--rejects", str(rejects), str(export)
+    )
+    assert result.exit_code == 1
+    assert (rejects.stat().st_mode & 0o777) == 0o600
+    assert "+14155550101" not in result.stderr
+    assert f"{export}:3: rejected:" in result.stderr

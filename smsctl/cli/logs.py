@@ -14,7 +14,8 @@ from ..errors import UsageError
 from ..importing import FileResult, ImportOptions, Rejection, import_files
 from ..importing import import_history
 from ..importing.formats import parse_mapping
-from ..render import emit_listing, error, safe_cell
+from ..paths import open_private
+from ..render import emit_listing, error, for_sharing, safe_cell
 from .common import DbOption, FormatOption, OutputFormat, command, new_group, open_db
 from .progress import import_progress
 from .views import HISTORY_COLUMNS
@@ -63,8 +64,7 @@ def _reject_printer(stack: ExitStack,
     writer = None
     if rejects is not None:
         try:
-            handle = stack.enter_context(
-                open(rejects, "w", newline="", encoding="utf-8"))
+            handle = stack.enter_context(open_private(rejects))
         except OSError as exc:
             raise UsageError(
                 f"cannot write --rejects {rejects}: {exc.strerror}") from None
@@ -79,8 +79,8 @@ def _reject_printer(stack: ExitStack,
                 rejection.file, rejection.line, rejection.reason, rejection.raw)])
         shown += 1
         if shown <= REJECTS_SHOWN:
-            sys.stderr.write(f"{rejection.file}:{rejection.line}: rejected: "
-                             f"{rejection.reason}\n")
+            reason = for_sharing(rejection.reason)
+            sys.stderr.write(f"{rejection.file}:{rejection.line}: rejected: {reason}\n")
         elif shown == REJECTS_SHOWN + 1 and writer is None:
             sys.stderr.write("more rejected rows follow; write them all with "
                              "--rejects FILE\n")

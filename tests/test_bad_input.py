@@ -6,14 +6,14 @@ every command. A refused file leaves the database exactly as it was.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsctl.phones import normalize_phone
 from smsctl.errors import InvalidPhoneError
+from smsctl.phones import normalize_phone
+from tests.cli_reading import dump
 from tests.conftest import SAMPLE_EXPORT
 
 SAMPLE = SAMPLE_EXPORT.read_bytes()
@@ -22,11 +22,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-
-
-def dump(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return list(conn.iterdump())
 
 
 def import_bytes(cli, tmp_path: Path, content: bytes, name: str = "export.csv"):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.cli_reading import dump, history, import_, opted_out
 
 LOGS = Path(__file__).parent / "data" / "logs"
 MAP = "id=MessageId,from=Sender,to=Recipient,status=State,sent_at=Time,direction=Way"
@@ -66,25 +66,6 @@ def tally(row: dict) -> dict[str, int]:
         **row["undelivered_detail"],
     }
     return {detail: count for detail, count in counts.items() if count}
-
-
-def history(cli) -> list[dict]:
-    rows = json.loads(cli.ok("logs", "history", "--format", "json").stdout)
-    return sorted(rows, key=lambda row: row["id"])
-
-
-def opted_out(cli) -> list[str]:
-    rows = json.loads(cli.ok("optouts", "list", "--format", "json").stdout)
-    return sorted(row["number"] for row in rows)
-
-
-def dump(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return list(conn.iterdump())
-
-
-def import_(cli, *args: str):
-    return cli("logs", "import", "--quiet", *args)
 
 
 @pytest.mark.parametrize(("fixture", "extra", "provider"), FORMATS, ids=FORMAT_IDS)

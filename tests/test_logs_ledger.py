@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from tests.cli_reading import history, import_
 
 LOGS = Path(__file__).parent / "data" / "logs"
 MAP = "id=MessageId,from=Sender,to=Recipient,status=State,sent_at=Time,direction=Way"
@@ -33,17 +34,8 @@ COUNTS = ("rows_read", "added", "updated", "unchanged", "rejected")
 CONSOLE = LOGS / "twilio_console.csv"
 
 
-def history(cli) -> list[dict]:
-    rows = json.loads(cli.ok("logs", "history", "--format", "json").stdout)
-    return sorted(rows, key=lambda row: row["id"])
-
-
 def counts(entry: dict) -> tuple[int, ...]:
     return tuple(entry[key] for key in COUNTS)
-
-
-def import_(cli, *args: str):
-    return cli("logs", "import", "--quiet", *args)
 
 
 @functools.cache

@@ -13,31 +13,19 @@ import gzip
 import io
 import itertools
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from bench.generate import HEADER
+from tests.cli_reading import dump, history, opted_out
+
 LOGS = Path(__file__).parent / "data" / "logs"
 MAP = "id=MessageId,from=Sender,to=Recipient,status=State,sent_at=Time,direction=Way"
 POOL = ("+14155550100", "+14155550101", "+14155550102", "+14155550103")
 
-CONSOLE_HEADER = [
-    "From",
-    "To",
-    "Body",
-    "Status",
-    "SentDate",
-    "ApiVersion",
-    "NumSegments",
-    "ErrorCode",
-    "AccountSid",
-    "Sid",
-    "Direction",
-    "Price",
-    "PriceUnit",
-]
+CONSOLE_HEADER = HEADER
 ACCOUNT = "AC" + "5e1f" * 8
 
 
@@ -105,21 +93,6 @@ def tally(row: dict) -> dict[str, int]:
 def tallies(cli) -> dict[str, dict[str, int]]:
     """Non-zero tallies of the numbers that sent anything, all time."""
     return {number: tally(row) for number, row in listed(cli).items() if tally(row)}
-
-
-def history(cli) -> list[dict]:
-    rows = json.loads(cli.ok("logs", "history", "--format", "json").stdout)
-    return sorted(rows, key=lambda row: row["id"])
-
-
-def opted_out(cli) -> list[str]:
-    rows = json.loads(cli.ok("optouts", "list", "--format", "json").stdout)
-    return sorted(row["number"] for row in rows)
-
-
-def dump(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return list(conn.iterdump())
 
 
 def import_(cli, *args: str, env: dict | None = None):

@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         results.append(
             figure(
-                f"numbers list {' '.join(extra) or '(period)'}, {big:,} vs {tiny:,} messages",
+                f"numbers list {' '.join(extra) or '(period)'}, "
+                f"{big:,} vs {tiny:,} messages",
                 ratios,
                 "<= 1.5x",
                 1.5,

@@ -18,7 +18,6 @@ from ..paths import APP_NAME, default_db_path
 from ..render import error
 from .failures import REPORTED, failure_report
 
-
 DbOption = Annotated[
     Path,
     typer.Option(

@@ -30,19 +30,33 @@ REJECTS_SHOWN = 100
 def import_(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exports.")],
     db: DbOption,
-    provider: Annotated[Optional[str], typer.Option(
-        "--provider", help="twilio, telnyx, plivo or generic (default: recognised)")]
-    = None,
-    tz: Annotated[Optional[str], typer.Option(
-        "--tz", metavar="ZONE", help="Zone of times without one (import.timezone).")]
-    = None,
-    map_: Annotated[Optional[str], typer.Option(
-        "--map", metavar="id=COL,from=COL,to=COL,status=COL,sent_at=COL",
-        help="Columns of a CSV from any other source.")] = None,
-    rejects: Annotated[Optional[Path], typer.Option(
-        "--rejects", metavar="CSV", help="Write every rejected row here.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q",
-                                        help="No progress bar; summary only.")] = False,
+    provider: Annotated[
+        Optional[str],
+        typer.Option(
+            "--provider", help="twilio, telnyx, plivo or generic (default: recognised)"
+        ),
+    ] = None,
+    tz: Annotated[
+        Optional[str],
+        typer.Option(
+            "--tz", metavar="ZONE", help="Zone of times without one (import.timezone)."
+        ),
+    ] = None,
+    map_: Annotated[
+        Optional[str],
+        typer.Option(
+            "--map",
+            metavar="id=COL,from=COL,to=COL,status=COL,sent_at=COL",
+            help="Columns of a CSV from any other source.",
+        ),
+    ] = None,
+    rejects: Annotated[
+        Optional[Path],
+        typer.Option("--rejects", metavar="CSV", help="Write every rejected row here."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar; summary only.")
+    ] = False,
 ) -> None:
     """Import delivery logs; safe to rerun over overlapping files."""
     mapping = parse_mapping(map_) if map_ else None
@@ -50,16 +64,25 @@ def import_(
     with ExitStack() as stack:
         on_reject = _reject_printer(stack, rejects)
         progress = stack.enter_context(import_progress(enabled=not quiet))
-        results = import_files(store, files, ImportOptions(
-            provider=provider, timezone=tz, mapping=mapping, on_reject=on_reject,
-            on_progress=progress))
+        results = import_files(
+            store,
+            files,
+            ImportOptions(
+                provider=provider,
+                timezone=tz,
+                mapping=mapping,
+                on_reject=on_reject,
+                on_progress=progress,
+            ),
+        )
     for result in results:
         _print_summary(result)
     raise typer.Exit(max(r.exit_code for r in results))
 
 
-def _reject_printer(stack: ExitStack,
-                    rejects: Path | None) -> Callable[[Rejection], None]:
+def _reject_printer(
+    stack: ExitStack, rejects: Path | None
+) -> Callable[[Rejection], None]:
     """Reports each rejected row on stderr and, with --rejects, in a CSV file."""
     writer = None
     if rejects is not None:
@@ -67,7 +90,8 @@ def _reject_printer(stack: ExitStack,
             handle = stack.enter_context(open_private(rejects))
         except OSError as exc:
             raise UsageError(
-                f"cannot write --rejects {rejects}: {exc.strerror}") from None
+                f"cannot write --rejects {rejects}: {exc.strerror}"
+            ) from None
         writer = csv.writer(handle)
         writer.writerow(["file", "line", "reason", "raw"])
     shown = 0
@@ -75,15 +99,25 @@ def _reject_printer(stack: ExitStack,
     def on_reject(rejection: Rejection) -> None:
         nonlocal shown
         if writer is not None:
-            writer.writerow([safe_cell(value) for value in (
-                rejection.file, rejection.line, rejection.reason, rejection.raw)])
+            writer.writerow(
+                [
+                    safe_cell(value)
+                    for value in (
+                        rejection.file,
+                        rejection.line,
+                        rejection.reason,
+                        rejection.raw,
+                    )
+                ]
+            )
         shown += 1
         if shown <= REJECTS_SHOWN:
             reason = for_sharing(rejection.reason)
             sys.stderr.write(f"{rejection.file}:{rejection.line}: rejected: {reason}\n")
         elif shown == REJECTS_SHOWN + 1 and writer is None:
-            sys.stderr.write("more rejected rows follow; write them all with "
-                             "--rejects FILE\n")
+            sys.stderr.write(
+                "more rejected rows follow; write them all with " "--rejects FILE\n"
+            )
 
     return on_reject
 
@@ -108,5 +142,6 @@ def _print_summary(result: FileResult) -> None:
 @command(app, "history")
 def history(db: DbOption, format_: FormatOption = OutputFormat.table) -> None:
     """What each import read, added, updated and rejected."""
-    emit_listing(import_history(open_db(db)), HISTORY_COLUMNS, format_.value,
-                 title="Imports")
+    emit_listing(
+        import_history(open_db(db)), HISTORY_COLUMNS, format_.value, title="Imports"
+    )

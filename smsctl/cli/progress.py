@@ -22,8 +22,13 @@ def import_progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
     )
 
     tasks: dict[str, int] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
 
         def advance(name: str, done: int, total: int) -> None:
             if name not in tasks:

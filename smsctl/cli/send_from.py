@@ -13,6 +13,7 @@ from .picks import run_pick
 
 app = new_group("Pick the send-from number for a recipient.")
 
+
 @command(app, "pick")
 def pick(
     db: DbOption,
@@ -56,8 +57,9 @@ def pick(
     """Pick the number to text a recipient from: its sticky number, else the
     least loaded healthy number closest to it. Exit 3: opted out; exit 4: no
     number can send."""
-    code = run_pick(db, to, file, column, dry_run, explain,
-                    format_.value if format_ else None)
+    code = run_pick(
+        db, to, file, column, dry_run, explain, format_.value if format_ else None
+    )
     if code:
         raise typer.Exit(code)
 

@@ -60,10 +60,21 @@ PROVIDER_TABLE: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     },
     "telnyx": {
         "statuses": {
-            DELIVERED: ("delivered", "sent", "dlr_unconfirmed", "dlr_timeout",
-                        "delivery_unconfirmed"),
-            FAILING: ("failed", "gw_reject", "gw_timeout", "delivery_failed",
-                      "sending_failed", "expired"),
+            DELIVERED: (
+                "delivered",
+                "sent",
+                "dlr_unconfirmed",
+                "dlr_timeout",
+                "delivery_unconfirmed",
+            ),
+            FAILING: (
+                "failed",
+                "gw_reject",
+                "gw_timeout",
+                "delivery_failed",
+                "sending_failed",
+                "expired",
+            ),
             PENDING: ("queued", "sending"),
         },
         "codes": {
@@ -171,7 +182,11 @@ def _lookup_tables() -> dict[str, tuple[dict[str, str], dict[str, str]]]:
     tables = {}
     for provider, table in PROVIDER_TABLE.items():
         statuses = {s: d for d, names in table["statuses"].items() for s in names}
-        codes = {c.lstrip("0"): d for d, values in table["codes"].items() for c in values}
+        codes = {
+            code.lstrip("0"): detail
+            for detail, values in table["codes"].items()
+            for code in values
+        }
         tables[provider] = (statuses, codes)
     return tables
 

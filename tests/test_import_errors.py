@@ -29,8 +29,11 @@ def count(db_path: Path, table: str) -> int:
 
 REJECTED = [
     ("3", "unknown status 'lost'"),
-    ("4", "to number 'not a phone' is not a valid phone number; give it as "
-          "+14155550123 or (415) 555-0123"),
+    (
+        "4",
+        "to number 'not a phone' is not a valid phone number; give it as "
+        "+14155550123 or (415) 555-0123",
+    ),
     ("5", "sent time 'yesterday noon' is not a time"),
     ("6", "no message id"),
     ("8", "has 3 fields; the header has 13"),
@@ -44,10 +47,13 @@ def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_kept(
     rejects = tmp_path / "rejects.csv"
     result = pool("logs", "import", "--quiet", "--rejects", str(rejects), str(BAD))
     assert result.exit_code == 1
-    assert result.stderr == "".join(f"{BAD}:{line}: rejected: {reason}\n"
-                                    for line, reason in REJECTED)
-    assert result.stdout == (f"{BAD}: Twilio console CSV, 9 read, 3 added, "
-                             "0 updated, 0 unchanged, 6 rejected\n")
+    assert result.stderr == "".join(
+        f"{BAD}:{line}: rejected: {reason}\n" for line, reason in REJECTED
+    )
+    assert result.stdout == (
+        f"{BAD}: Twilio console CSV, 9 read, 3 added, "
+        "0 updated, 0 unchanged, 6 rejected\n"
+    )
     with open(rejects, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["file", "line", "reason", "raw"]
@@ -56,7 +62,8 @@ def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_kept(
     # raw is the record's own text, made safe for a spreadsheet.
     original = BAD.read_text(encoding="utf-8").splitlines()
     assert [row[3] for row in rows[1:]] == [
-        "'" + original[int(line) - 1] for line, _ in REJECTED]
+        "'" + original[int(line) - 1] for line, _ in REJECTED
+    ]
     assert count(db_path, "messages") == 3
 
 
@@ -74,8 +81,12 @@ def test_many_rejections_are_cut_short_on_stderr_but_all_written_to_rejects(
 ):
     text = (FIXTURES / "crlf.csv").read_text(encoding="utf-8").splitlines()
     path = tmp_path / "many.csv"
-    rows = [text[1].replace("delivered", "lost").replace(
-        "SM000000000000000000000000000000c9", f"SM{n:032x}") for n in range(150)]
+    rows = [
+        text[1]
+        .replace("delivered", "lost")
+        .replace("SM000000000000000000000000000000c9", f"SM{n:032x}")
+        for n in range(150)
+    ]
     path.write_text("\n".join([text[0], *rows]) + "\n", encoding="utf-8")
     plain = pool("logs", "import", "--quiet", str(path))
     assert plain.exit_code == 1
@@ -88,16 +99,25 @@ def test_many_rejections_are_cut_short_on_stderr_but_all_written_to_rejects(
         assert len(list(csv.reader(handle))) == 151
 
 
-@pytest.mark.parametrize("name, message", [
-    ("no_header.csv", "no recognisable header: 'alpha,beta,gamma'; expected a "
-     "Twilio, Telnyx or Plivo export, or name the columns with --map id=COL,"
-     "from=COL,to=COL,status=COL,sent_at=COL"),
-    ("semicolons.csv", "no recognisable header (it is not comma-separated): "
-     "'Sid;From;To;Status'; expected a Twilio, Telnyx or Plivo export, or name the "
-     "columns with --map id=COL,from=COL,to=COL,status=COL,sent_at=COL"),
-    ("empty.csv", "the file is empty"),
-    ("binary.dat", "the file holds binary data, not a text export"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        (
+            "no_header.csv",
+            "no recognisable header: 'alpha,beta,gamma'; expected a "
+            "Twilio, Telnyx or Plivo export, or name the columns with --map id=COL,"
+            "from=COL,to=COL,status=COL,sent_at=COL",
+        ),
+        (
+            "semicolons.csv",
+            "no recognisable header (it is not comma-separated): "
+            "'Sid;From;To;Status'; expected a Twilio, Telnyx or Plivo export, or name the "
+            "columns with --map id=COL,from=COL,to=COL,status=COL,sent_at=COL",
+        ),
+        ("empty.csv", "the file is empty"),
+        ("binary.dat", "the file holds binary data, not a text export"),
+    ],
+)
 def test_unreadable_file_exits_2_and_changes_nothing(pool, db_path, name, message):
     before = dump(db_path)
     result = pool("logs", "import", "--quiet", str(FIXTURES / name))
@@ -107,21 +127,27 @@ def test_unreadable_file_exits_2_and_changes_nothing(pool, db_path, name, messag
     assert dump(db_path) == before
 
 
-def test_a_directory_or_a_missing_file_exits_2_and_changes_nothing(pool, db_path,
-                                                                   tmp_path):
+def test_a_directory_or_a_missing_file_exits_2_and_changes_nothing(
+    pool, db_path, tmp_path
+):
     before = dump(db_path)
     result = pool("logs", "import", str(tmp_path))
     assert (result.exit_code, result.stderr) == (
-        2, f"Error: {tmp_path} is a directory; give an export file\n")
+        2,
+        f"Error: {tmp_path} is a directory; give an export file\n",
+    )
     missing = tmp_path / "nowhere.csv"
     result = pool("logs", "import", str(missing))
     assert (result.exit_code, result.stderr) == (
-        2, f"Error: {missing} does not exist\n")
+        2,
+        f"Error: {missing} does not exist\n",
+    )
     assert dump(db_path) == before
 
 
-def test_truncated_json_page_keeps_the_messages_before_the_break(pool, db_path,
-                                                                 tmp_path):
+def test_truncated_json_page_keeps_the_messages_before_the_break(
+    pool, db_path, tmp_path
+):
     text = (FIXTURES / "twilio_page.json").read_text(encoding="utf-8")
     cut = text.index('"sid": "SM00000000000000000000000000000068"')
     path = tmp_path / "page.json"
@@ -132,18 +158,32 @@ def test_truncated_json_page_keeps_the_messages_before_the_break(pool, db_path,
     assert "rejected: is not valid JSON" in result.stderr
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{\n"next_page_uri": null, "page": 0}', 'the JSON page has no "messages" array'),
-    ('{"messages": "none"}', "the JSON page is malformed: expected '[' after "
-     '"messages"'),
-    ('{"messages" 5}', "the JSON page is malformed: expected ':' after the key "
-     "'messages'"),
-    ('{"next_page_uri": null, "page": 0}', "the first JSON line is not a message: "
-     "it lacks sid, from, to, status; expected Twilio messages, one a line, or a "
-     'page with "messages"'),
-])
-def test_json_without_messages_changes_nothing(pool, db_path, tmp_path, content,
-                                               message):
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            '{\n"next_page_uri": null, "page": 0}',
+            'the JSON page has no "messages" array',
+        ),
+        (
+            '{"messages": "none"}',
+            "the JSON page is malformed: expected '[' after " '"messages"',
+        ),
+        (
+            '{"messages" 5}',
+            "the JSON page is malformed: expected ':' after the key " "'messages'",
+        ),
+        (
+            '{"next_page_uri": null, "page": 0}',
+            "the first JSON line is not a message: "
+            "it lacks sid, from, to, status; expected Twilio messages, one a line, or a "
+            'page with "messages"',
+        ),
+    ],
+)
+def test_json_without_messages_changes_nothing(
+    pool, db_path, tmp_path, content, message
+):
     before = dump(db_path)
     path = tmp_path / "page.json"
     path.write_text(content, encoding="utf-8")
@@ -169,20 +209,24 @@ def test_json_lines_with_a_broken_line_rejects_that_line(pool, db_path, tmp_path
 
 def test_header_alone_is_an_empty_import(pool, db_path):
     result = pool.ok("logs", "import", "--quiet", str(FIXTURES / "header_only.csv"))
-    assert result.stdout == (f"{FIXTURES / 'header_only.csv'}: Twilio console CSV, "
-                             "0 read, 0 added, 0 updated, 0 unchanged, 0 rejected\n")
+    assert result.stdout == (
+        f"{FIXTURES / 'header_only.csv'}: Twilio console CSV, "
+        "0 read, 0 added, 0 updated, 0 unchanged, 0 rejected\n"
+    )
     history = json.loads(pool.ok("logs", "history", "--format", "json").stdout)
-    assert [(h["rows_read"], h["added"], h["rejected"]) for h in history] == [
-        (0, 0, 0)]
+    assert [(h["rows_read"], h["added"], h["rejected"]) for h in history] == [(0, 0, 0)]
     assert count(db_path, "messages") == 0
 
 
-@pytest.mark.parametrize("names, code", [
-    (["twilio_console.csv", "header_only.csv"], 0),
-    (["twilio_console.csv", "bad_rows.csv"], 1),
-    (["bad_rows.csv", "empty.csv", "twilio_console.csv"], 2),
-    (["no_header.csv", "bad_rows.csv"], 2),
-])
+@pytest.mark.parametrize(
+    "names, code",
+    [
+        (["twilio_console.csv", "header_only.csv"], 0),
+        (["twilio_console.csv", "bad_rows.csv"], 1),
+        (["bad_rows.csv", "empty.csv", "twilio_console.csv"], 2),
+        (["no_header.csv", "bad_rows.csv"], 2),
+    ],
+)
 def test_several_files_exit_with_the_worst_code(pool, db_path, names, code):
     result = pool("logs", "import", "--quiet", *(str(FIXTURES / n) for n in names))
     assert result.exit_code == code
@@ -201,8 +245,9 @@ def test_import_without_a_database_says_to_run_init(cli, db_path):
 
 def test_unwritable_rejects_file_is_a_usage_error(pool, db_path, tmp_path):
     before = dump(db_path)
-    result = pool("logs", "import", "--rejects", str(tmp_path / "no" / "r.csv"),
-                  str(BAD))
+    result = pool(
+        "logs", "import", "--rejects", str(tmp_path / "no" / "r.csv"), str(BAD)
+    )
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: cannot write --rejects {tmp_path}")
     assert dump(db_path) == before

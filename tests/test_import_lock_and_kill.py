@@ -30,14 +30,38 @@ from tests.conftest import DATA
 
 FIXTURES = DATA / "import"
 NOW = "2026-12-04T12:00:00Z"
-SENDERS = ["+14155550100", "+14155550101", "+14155550102", "+14155550103",
-           "+14155550104"]
+SENDERS = [
+    "+14155550100",
+    "+14155550101",
+    "+14155550102",
+    "+14155550103",
+    "+14155550104",
+]
 OUTSIDE = "+14155550199"
-HEADER = ["From", "To", "Body", "Status", "SentDate", "ApiVersion", "NumSegments",
-          "ErrorCode", "AccountSid", "Sid", "Direction", "Price", "PriceUnit"]
+HEADER = [
+    "From",
+    "To",
+    "Body",
+    "Status",
+    "SentDate",
+    "ApiVersion",
+    "NumSegments",
+    "ErrorCode",
+    "AccountSid",
+    "Sid",
+    "Direction",
+    "Price",
+    "PriceUnit",
+]
 STATUSES = [("delivered", "")] * 12 + [
-    ("sent", ""), ("undelivered", "30007"), ("undelivered", "30003"),
-    ("failed", "21610"), ("undelivered", "30006"), ("queued", ""), ("canceled", "")]
+    ("sent", ""),
+    ("undelivered", "30007"),
+    ("undelivered", "30003"),
+    ("failed", "21610"),
+    ("undelivered", "30006"),
+    ("queued", ""),
+    ("canceled", ""),
+]
 
 
 def write_export(path: Path, rows: int, seed: int = 3) -> None:
@@ -58,11 +82,28 @@ def write_export(path: Path, rows: int, seed: int = 3) -> None:
             if i % 389 == 0:
                 sender, to, status, code = to, sender, "received", ""
                 direction, body = "inbound", rng.choice(["STOP", "start", "thanks"])
-            when = "" if status in ("queued", "canceled") else time.strftime(
-                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(sent))
-            writer.writerow([sender, to, body, status, when, "2010-04-01", "1", code,
-                             "AC" + "2" * 32, f"SM{number:032x}", direction,
-                             "-0.00790", "USD"])
+            when = (
+                ""
+                if status in ("queued", "canceled")
+                else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sent))
+            )
+            writer.writerow(
+                [
+                    sender,
+                    to,
+                    body,
+                    status,
+                    when,
+                    "2010-04-01",
+                    "1",
+                    code,
+                    "AC" + "2" * 32,
+                    f"SM{number:032x}",
+                    direction,
+                    "-0.00790",
+                    "USD",
+                ]
+            )
 
 
 def smsctl_env(db: Path) -> dict:
@@ -70,8 +111,13 @@ def smsctl_env(db: Path) -> dict:
 
 
 def smsctl(db: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "smsctl", *args], env=smsctl_env(db),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "smsctl", *args],
+        env=smsctl_env(db),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def new_pool(db: Path) -> None:
@@ -90,18 +136,30 @@ def query(db: Path, sql: str) -> list[tuple]:
 def state(db: Path) -> dict:
     """What an import leaves, without the ids that depend on commit order."""
     return {
-        "listing": json.loads(smsctl(db, "numbers", "list", "--all-time", "--format",
-                                     "json").stdout),
-        "messages": query(db, "SELECT provider, message_id, from_number, to_number, "
-                          "outbound, status, error_code, detail, rank, sent_at, "
-                          "time_source, local_day, updated_at FROM messages "
-                          "ORDER BY provider, message_id"),
-        "tallies": query(db, "SELECT number, day, detail, n FROM tallies WHERE n > 0 "
-                         "ORDER BY 1, 2, 3"),
-        "contacts": query(db, "SELECT contact, number, since, source FROM contacts "
-                          "ORDER BY contact"),
-        "optouts": query(db, "SELECT contact, opted_out, at, source, message_id "
-                         "FROM optout_events ORDER BY message_id"),
+        "listing": json.loads(
+            smsctl(db, "numbers", "list", "--all-time", "--format", "json").stdout
+        ),
+        "messages": query(
+            db,
+            "SELECT provider, message_id, from_number, to_number, "
+            "outbound, status, error_code, detail, rank, sent_at, "
+            "time_source, local_day, updated_at FROM messages "
+            "ORDER BY provider, message_id",
+        ),
+        "tallies": query(
+            db,
+            "SELECT number, day, detail, n FROM tallies WHERE n > 0 "
+            "ORDER BY 1, 2, 3",
+        ),
+        "contacts": query(
+            db,
+            "SELECT contact, number, since, source FROM contacts " "ORDER BY contact",
+        ),
+        "optouts": query(
+            db,
+            "SELECT contact, opted_out, at, source, message_id "
+            "FROM optout_events ORDER BY message_id",
+        ),
     }
 
 
@@ -115,7 +173,8 @@ def test_second_import_waits_then_exits_1_naming_the_holder(pool, db_path):
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: another import holds {db_path}.import-lock (pid {os.getpid()}, "
-        f"{holder}); waited 1 s (import.wait_seconds); try later\n")
+        f"{holder}); waited 1 s (import.wait_seconds); try later\n"
+    )
     assert waited >= 1
     assert query(db_path, "SELECT count(*) FROM imports") == [(0,)]
 
@@ -175,14 +234,18 @@ def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
     db.write_bytes(empty_pool.read_bytes())
     process = subprocess.Popen(
         [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(big_export)],
-        env=smsctl_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=smsctl_env(db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         committed = 0
         while time.monotonic() < deadline and process.poll() is None:
             if db.with_name("killed.db-wal").exists():
-                rows = query(db, "SELECT rows_read FROM imports "
-                             "WHERE finished_at IS NULL")
+                rows = query(
+                    db, "SELECT rows_read FROM imports " "WHERE finished_at IS NULL"
+                )
                 committed = rows[0][0] if rows else 0
                 if committed:
                     break
@@ -197,8 +260,7 @@ def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
     rerun = smsctl(db, "logs", "import", "--quiet", str(big_export))
     assert rerun.returncode == 0, rerun.stderr
     assert state(db) == expected
-    first, second = json.loads(smsctl(db, "logs", "history", "--format",
-                                      "json").stdout)
+    first, second = json.loads(smsctl(db, "logs", "history", "--format", "json").stdout)
     assert first["finished_at"] is None and second["finished_at"] is not None
     # Nothing counted twice: what the killed run added and what the rerun
     # added make what one clean run adds.
@@ -213,18 +275,27 @@ def test_listings_and_dry_run_picks_never_fail_while_an_import_runs(
     db.write_bytes(empty_pool.read_bytes())
     process = subprocess.Popen(
         [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(big_export)],
-        env=smsctl_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env=smsctl_env(db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     outcomes = set()
     while process.poll() is None:
-        for args in (["numbers", "list", "--format", "json"],
-                     ["send-from", "pick", "--to", "+14155559876", "--dry-run"],
-                     ["overview", "--format", "json"]):
+        for args in (
+            ["numbers", "list", "--format", "json"],
+            ["send-from", "pick", "--to", "+14155559876", "--dry-run"],
+            ["overview", "--format", "json"],
+        ):
             done = smsctl(db, *args)
             outcomes.add((args[0], done.returncode, done.stderr.split(":")[0]))
     assert process.wait() == 0, process.stderr.read()
     process.stderr.close()
     # A pick may find every number over its daily cap (exit 4), never a busy
     # database.
-    assert outcomes <= {("numbers", 0, ""), ("overview", 0, ""),
-                        ("send-from", 0, ""), ("send-from", 4, "Error")}, outcomes
+    assert outcomes <= {
+        ("numbers", 0, ""),
+        ("overview", 0, ""),
+        ("send-from", 0, ""),
+        ("send-from", 4, "Error"),
+    }, outcomes
     assert ("numbers", 0, "") in outcomes

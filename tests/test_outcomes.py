@@ -76,9 +76,14 @@ CODE_ROWS = [
 ]
 
 OUTCOME = {
-    "delivered": "delivered", "failed": "undelivered", "opted_out": "undelivered",
-    "provider_not_found": "undelivered", "line_deactivated": "undelivered",
-    "blocked_spam": "blocked", "pending": "pending", "canceled": "not_sent",
+    "delivered": "delivered",
+    "failed": "undelivered",
+    "opted_out": "undelivered",
+    "provider_not_found": "undelivered",
+    "line_deactivated": "undelivered",
+    "blocked_spam": "blocked",
+    "pending": "pending",
+    "canceled": "not_sent",
     "inbound": "not_sent",
 }
 
@@ -102,15 +107,20 @@ def test_inbound_is_not_sent_whatever_its_status(provider, status):
     assert (classified.detail, classified.outcome) == ("inbound", "not_sent")
 
 
-@pytest.mark.parametrize("provider, status, code", [
-    ("twilio", "delivered", "30007"),
-    ("telnyx", "sent", "40002"),
-    ("plivo", "queued", "30"),
-    ("twilio", "canceled", "21610"),
-])
+@pytest.mark.parametrize(
+    "provider, status, code",
+    [
+        ("twilio", "delivered", "30007"),
+        ("telnyx", "sent", "40002"),
+        ("plivo", "queued", "30"),
+        ("twilio", "canceled", "21610"),
+    ],
+)
 def test_a_code_refines_only_failing_statuses(provider, status, code):
-    assert classify_status(provider, status, [code]).detail == classify_status(
-        provider, status).detail
+    assert (
+        classify_status(provider, status, [code]).detail
+        == classify_status(provider, status).detail
+    )
 
 
 @pytest.mark.parametrize("code", ["0", "00", "000", " 000 "])
@@ -119,39 +129,60 @@ def test_zero_codes_mean_no_error(code):
     assert classify_status("plivo", "failed", [code]).detail == "failed"
 
 
-@pytest.mark.parametrize("provider, codes, detail", [
-    ("twilio", ["30005", "30007"], "blocked_spam"),
-    ("twilio", ["30006", "21610"], "opted_out"),
-    ("twilio", ["30005", "30006", "30008"], "provider_not_found"),
-    ("telnyx", ["10001", "40300", "40001"], "opted_out"),
-    ("telnyx", ["99999", "10001"], "line_deactivated"),
-    ("plivo", ["70", "50", "30"], "blocked_spam"),
-])
+@pytest.mark.parametrize(
+    "provider, codes, detail",
+    [
+        ("twilio", ["30005", "30007"], "blocked_spam"),
+        ("twilio", ["30006", "21610"], "opted_out"),
+        ("twilio", ["30005", "30006", "30008"], "provider_not_found"),
+        ("telnyx", ["10001", "40300", "40001"], "opted_out"),
+        ("telnyx", ["99999", "10001"], "line_deactivated"),
+        ("plivo", ["70", "50", "30"], "blocked_spam"),
+    ],
+)
 def test_several_codes_give_the_first_outcome_in_table_order(provider, codes, detail):
     status = {"twilio": "undelivered", "telnyx": "failed", "plivo": "failed"}[provider]
     assert classify_status(provider, status, codes).detail == detail
 
 
-@pytest.mark.parametrize("status", ["DELIVERED", "Delivered", "  delivered  ",
-                                    "UnDeLiVeReD"])
+@pytest.mark.parametrize(
+    "status", ["DELIVERED", "Delivered", "  delivered  ", "UnDeLiVeReD"]
+)
 def test_status_matching_ignores_case_and_spaces(status):
     assert classify_status("twilio", status).outcome in ("delivered", "undelivered")
 
 
-@pytest.mark.parametrize("provider, status", [
-    ("twilio", "lost"), ("twilio", "dlr_timeout"), ("telnyx", "read"),
-    ("plivo", "canceled"), ("plivo", ""), ("generic", "maybe"),
-])
+@pytest.mark.parametrize(
+    "provider, status",
+    [
+        ("twilio", "lost"),
+        ("twilio", "dlr_timeout"),
+        ("telnyx", "read"),
+        ("plivo", "canceled"),
+        ("plivo", ""),
+        ("generic", "maybe"),
+    ],
+)
 def test_unknown_status_is_refused(provider, status):
     with pytest.raises(UnknownStatusError):
         classify_status(provider, status)
 
 
-@pytest.mark.parametrize("direction, outbound", [
-    ("outbound-api", True), ("outbound-reply", True), ("outbound-call", True),
-    ("OUTBOUND", True), ("outbound", True), ("", True), (None, True),
-    ("inbound", False), ("Inbound", False), ("incoming", False),
-])
+@pytest.mark.parametrize(
+    "direction, outbound",
+    [
+        ("outbound-api", True),
+        ("outbound-reply", True),
+        ("outbound-call", True),
+        ("OUTBOUND", True),
+        ("outbound", True),
+        ("", True),
+        (None, True),
+        ("inbound", False),
+        ("Inbound", False),
+        ("incoming", False),
+    ],
+)
 def test_every_direction_starting_with_outbound_is_outbound(direction, outbound):
     assert is_outbound(direction) is outbound
 
@@ -161,55 +192,64 @@ def test_an_unknown_direction_is_refused():
         is_outbound("sideways")
 
 
-@pytest.mark.parametrize("provider, status, rank", [
-    ("twilio", "queued", RANK_PENDING),
-    ("twilio", "scheduled", RANK_PENDING),
-    ("telnyx", "sending", RANK_PENDING),
-    ("twilio", "sent", RANK_CARRIER_ACCEPTED),
-    ("telnyx", "dlr_unconfirmed", RANK_CARRIER_ACCEPTED),
-    ("telnyx", "dlr_timeout", RANK_CARRIER_ACCEPTED),
-    ("telnyx", "delivery_unconfirmed", RANK_CARRIER_ACCEPTED),
-    ("plivo", "sent", RANK_CARRIER_ACCEPTED),
-    ("twilio", "delivered", RANK_FINAL),
-    ("twilio", "read", RANK_FINAL),
-    ("twilio", "undelivered", RANK_FINAL),
-    ("telnyx", "expired", RANK_FINAL),
-    ("plivo", "rejected", RANK_FINAL),
-    ("twilio", "canceled", RANK_FINAL),
-])
+@pytest.mark.parametrize(
+    "provider, status, rank",
+    [
+        ("twilio", "queued", RANK_PENDING),
+        ("twilio", "scheduled", RANK_PENDING),
+        ("telnyx", "sending", RANK_PENDING),
+        ("twilio", "sent", RANK_CARRIER_ACCEPTED),
+        ("telnyx", "dlr_unconfirmed", RANK_CARRIER_ACCEPTED),
+        ("telnyx", "dlr_timeout", RANK_CARRIER_ACCEPTED),
+        ("telnyx", "delivery_unconfirmed", RANK_CARRIER_ACCEPTED),
+        ("plivo", "sent", RANK_CARRIER_ACCEPTED),
+        ("twilio", "delivered", RANK_FINAL),
+        ("twilio", "read", RANK_FINAL),
+        ("twilio", "undelivered", RANK_FINAL),
+        ("telnyx", "expired", RANK_FINAL),
+        ("plivo", "rejected", RANK_FINAL),
+        ("twilio", "canceled", RANK_FINAL),
+    ],
+)
 def test_ranks_put_pending_below_carrier_accepted_below_final(provider, status, rank):
     assert classify_status(provider, status).rank == rank
     assert RANK_PENDING < RANK_CARRIER_ACCEPTED < RANK_FINAL
 
 
-@pytest.mark.parametrize("status, detail, rank", [
-    ("delivered", "delivered", RANK_FINAL),
-    ("sent", "delivered", RANK_CARRIER_ACCEPTED),
-    ("undelivered", "failed", RANK_FINAL),
-    ("blocked", "blocked_spam", RANK_FINAL),
-    ("opted_out", "opted_out", RANK_FINAL),
-    ("provider_not_found", "provider_not_found", RANK_FINAL),
-    ("line_deactivated", "line_deactivated", RANK_FINAL),
-    ("pending", "pending", RANK_PENDING),
-    ("queued", "pending", RANK_PENDING),
-    ("not sent", "canceled", RANK_FINAL),
-    ("Canceled", "canceled", RANK_FINAL),
-])
+@pytest.mark.parametrize(
+    "status, detail, rank",
+    [
+        ("delivered", "delivered", RANK_FINAL),
+        ("sent", "delivered", RANK_CARRIER_ACCEPTED),
+        ("undelivered", "failed", RANK_FINAL),
+        ("blocked", "blocked_spam", RANK_FINAL),
+        ("opted_out", "opted_out", RANK_FINAL),
+        ("provider_not_found", "provider_not_found", RANK_FINAL),
+        ("line_deactivated", "line_deactivated", RANK_FINAL),
+        ("pending", "pending", RANK_PENDING),
+        ("queued", "pending", RANK_PENDING),
+        ("not sent", "canceled", RANK_FINAL),
+        ("Canceled", "canceled", RANK_FINAL),
+    ],
+)
 def test_a_mapped_csv_speaks_the_outcome_words(status, detail, rank):
     classified = classify_status("generic", status)
     assert (classified.detail, classified.rank) == (detail, rank)
 
 
-@pytest.mark.parametrize("status, codes, outbound, counted", [
-    ("delivered", [], True, True),
-    ("undelivered", ["30003"], True, True),
-    ("undelivered", ["21610"], True, True),
-    ("undelivered", ["30007"], True, True),
-    ("sent", [], True, True),
-    ("queued", [], True, False),
-    ("canceled", [], True, False),
-    ("received", [], False, False),
-])
+@pytest.mark.parametrize(
+    "status, codes, outbound, counted",
+    [
+        ("delivered", [], True, True),
+        ("undelivered", ["30003"], True, True),
+        ("undelivered", ["21610"], True, True),
+        ("undelivered", ["30007"], True, True),
+        ("sent", [], True, True),
+        ("queued", [], True, False),
+        ("canceled", [], True, False),
+        ("received", [], False, False),
+    ],
+)
 def test_counted_as_sent_is_delivered_undelivered_or_blocked(
     status, codes, outbound, counted
 ):

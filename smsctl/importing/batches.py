@@ -26,6 +26,7 @@ from ..store import Store
 from .records import ROW_COLUMNS, ROW_DETAIL, ROW_FROM, ROW_LOCAL_DAY, ROW_OUTBOUND
 
 INSERT_TRIGGER = "messages_tally_insert"
+SORT_CACHE_KIB = 4096
 
 # Time sources, best first. A message's time comes from its winning record
 # unless another record has a better source, so that files imported in any
@@ -52,8 +53,16 @@ TAKES_TIME = (
     f"({BETTER_TIME} OR ({WINS} AND {TIME_PRIORITY.format(_numbered('time_source'))}"
     f" = {TIME_PRIORITY.format('time_source')}))"
 )
-WINNER_COLUMNS = ("from_number", "to_number", "outbound", "status", "error_code",
-                  "detail", "rank", "updated_at")
+WINNER_COLUMNS = (
+    "from_number",
+    "to_number",
+    "outbound",
+    "status",
+    "error_code",
+    "detail",
+    "rank",
+    "updated_at",
+)
 TIME_COLUMNS = ("sent_at", "time_source", "local_day")
 
 
@@ -157,8 +166,15 @@ class BatchWriter:
     all its counts with every commit.
     """
 
-    def __init__(self, store: Store, provider: str, import_id: int, result,
-                 first_commit_rows: int, most_commit_rows: int):
+    def __init__(
+        self,
+        store: Store,
+        provider: str,
+        import_id: int,
+        result,
+        first_commit_rows: int,
+        most_commit_rows: int,
+    ):
         self.conn: sqlite3.Connection = store.conn
         self.import_id = import_id
         self.result = result
@@ -174,20 +190,26 @@ class BatchWriter:
         self.first_id = self._max_id() + 1
         found = self.conn.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-            (INSERT_TRIGGER,)).fetchone()
+            (INSERT_TRIGGER,),
+        ).fetchone()
         self.insert_trigger: str | None = found[0] if found else None
 
     def _max_id(self) -> int:
-        return self.conn.execute("SELECT coalesce(max(id), 0) FROM messages"
-                                 ).fetchone()[0]
+        return self.conn.execute(
+            "SELECT coalesce(max(id), 0) FROM messages"
+        ).fetchone()[0]
 
     def _begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         self.in_transaction = True
         if self.insert_trigger:
             self.conn.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
-        self.pool = {row[0] for row in self.conn.execute(
-            "SELECT number FROM numbers WHERE removed_at IS NULL")}
+        self.pool = {
+            row[0]
+            for row in self.conn.execute(
+                "SELECT number FROM numbers WHERE removed_at IS NULL"
+            )
+        }
 
     def write(self, chunk: list[tuple], events: list[tuple]) -> None:
         """Store ``chunk`` (each message at most once) and its opt-out ``events``."""
@@ -200,16 +222,23 @@ class BatchWriter:
             if added == len(chunk):
                 new, stored = chunk, []
             else:
-                new_keys = {row[0] for row in conn.execute(
-                    "SELECT message_id FROM messages WHERE id > ?", (before,))}
+                new_keys = {
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT message_id FROM messages WHERE id > ?", (before,)
+                    )
+                }
                 new = [row for row in chunk if row[0] in new_keys]
                 stored = [row for row in chunk if row[0] not in new_keys]
             changed = conn.executemany(self.merge, stored).rowcount if stored else 0
             if new:
                 self._tally(new)
                 self._match_picks(before)
-            outside = [row[ROW_FROM] for row in chunk
-                       if row[ROW_OUTBOUND] and row[ROW_FROM] not in self.pool]
+            outside = [
+                row[ROW_FROM]
+                for row in chunk
+                if row[ROW_OUTBOUND] and row[ROW_FROM] not in self.pool
+            ]
             result.added += added
             result.updated += changed
             result.unchanged += len(stored) - changed
@@ -227,8 +256,7 @@ class BatchWriter:
             if row[ROW_OUTBOUND]:
                 key = (row[ROW_FROM], row[ROW_LOCAL_DAY], row[ROW_DETAIL])
                 tallies[key] = tallies.get(key, 0) + 1
-        self.conn.executemany(ADD_TALLIES,
-                              [(*key, n) for key, n in tallies.items()])
+        self.conn.executemany(ADD_TALLIES, [(*key, n) for key, n in tallies.items()])
 
     def _match_picks(self, before: int) -> None:
         conn = self.conn
@@ -237,17 +265,28 @@ class BatchWriter:
         ).fetchone():
             return
         for text in conn.execute(TEXTS_WITH_OPEN_PICKS, (before,)).fetchall():
-            conn.execute(MATCH_PICK, dict(zip(
-                ("id", "from_number", "to_number", "sent_at"), text)))
+            conn.execute(
+                MATCH_PICK,
+                dict(zip(("id", "from_number", "to_number", "sent_at"), text)),
+            )
 
     def commit(self) -> None:
         """Commit what is stored so far, with the ledger's counts."""
         if not self.in_transaction:
             self._begin()
         result = self.result
-        self.conn.execute(UPDATE_LEDGER, (
-            result.rows_read, result.added, result.updated, result.unchanged,
-            result.rejected, result.outside_pool, self.import_id))
+        self.conn.execute(
+            UPDATE_LEDGER,
+            (
+                result.rows_read,
+                result.added,
+                result.updated,
+                result.unchanged,
+                result.rejected,
+                result.outside_pool,
+                self.import_id,
+            ),
+        )
         if self.insert_trigger:
             self.conn.execute(self.insert_trigger)
         self.conn.execute("COMMIT")
@@ -263,8 +302,17 @@ class BatchWriter:
         first = min(self._first_ids(open_imports))
         sql = STICKY_CONTACTS.format(
             import_id=self.import_id,
-            open_imports=", ".join(str(i) for i in open_imports))
-        self.conn.execute(sql, (first,))
+            open_imports=", ".join(str(i) for i in open_imports),
+        )
+        # SQLite sorts in as much memory as the page cache may hold; with a
+        # small cache the sort spills to temporary files instead, and memory
+        # stays where the import kept it.
+        cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.conn.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+        try:
+            self.conn.execute(sql, (first,))
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         self.commit()
 
     def abort(self) -> None:
@@ -275,12 +323,16 @@ class BatchWriter:
 
     def _open_imports(self) -> list[int]:
         """This import, and the killed imports of the same file it reruns."""
-        killed = [row[0] for row in self.conn.execute(
-            "SELECT id FROM imports WHERE finished_at IS NULL AND id <> :me "
-            "AND file = (SELECT file FROM imports WHERE id = :me) "
-            "AND id > coalesce((SELECT max(id) FROM imports WHERE finished_at "
-            "IS NOT NULL AND file = (SELECT file FROM imports WHERE id = :me)), 0)",
-            {"me": self.import_id})]
+        killed = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT id FROM imports WHERE finished_at IS NULL AND id <> :me "
+                "AND file = (SELECT file FROM imports WHERE id = :me) "
+                "AND id > coalesce((SELECT max(id) FROM imports WHERE finished_at "
+                "IS NOT NULL AND file = (SELECT file FROM imports WHERE id = :me)), 0)",
+                {"me": self.import_id},
+            )
+        ]
         return [self.import_id, *killed]
 
     def _first_ids(self, open_imports: list[int]) -> list[int]:

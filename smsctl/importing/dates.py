@@ -62,5 +62,11 @@ def _us_date(match: re.Match) -> datetime:
         if not 1 <= hour_number <= 12:
             raise ValueError("hour out of range for AM/PM")
         hour_number = hour_number % 12 + (12 if half.lower() == "pm" else 0)
-    return datetime(year_number, int(month), int(day), hour_number, int(minute or 0),
-                    int(second or 0))
+    return datetime(
+        year_number,
+        int(month),
+        int(day),
+        hour_number,
+        int(minute or 0),
+        int(second or 0),
+    )

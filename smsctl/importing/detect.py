@@ -33,7 +33,8 @@ def check_provider(provider: str | None, mapping: dict[str, str] | None) -> None
     """Refuse an unknown --provider, or ``generic`` without --map (UsageError)."""
     if provider is not None and provider not in PROVIDER_NAMES:
         raise UsageError(
-            f"--provider {provider!r} is unknown; use one of {', '.join(PROVIDER_NAMES)}"
+            f"--provider {provider!r} is unknown; use one of "
+            + ", ".join(PROVIDER_NAMES)
         )
     if provider == "generic" and mapping is None:
         raise UsageError(
@@ -46,7 +47,7 @@ TWILIO_JSON_REQUIRED = ("sid", "from", "to", "status")
 
 
 def json_shape(head: str) -> str | None:
-    """"page", "lines" or None for a head that does not look like JSON.
+    """ "page", "lines" or None for a head that does not look like JSON.
 
     A HeaderError for JSON Lines whose first object is not a message.
     """
@@ -77,7 +78,10 @@ def open_export(
     mapping: dict[str, str] | None,
     on_bad: BadRowHandler,
 ) -> Opened:
-    """The format of ``export`` and a reader past its header; HeaderError if none fits."""
+    """The format of ``export``, and a reader past its header.
+
+    Raises HeaderError when no format fits: nothing is to be imported then.
+    """
     if export.size == 0 or not export.head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise HeaderError("the file is empty")
     if looks_binary(export.head):

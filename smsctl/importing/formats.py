@@ -9,8 +9,18 @@ from dataclasses import dataclass
 from ..errors import UsageError
 
 # The fields of a record, in the order readers hand them on.
-FIELDS = ("id", "from", "to", "status", "error", "direction", "sent", "created",
-          "updated", "body")
+FIELDS = (
+    "id",
+    "from",
+    "to",
+    "status",
+    "error",
+    "direction",
+    "sent",
+    "created",
+    "updated",
+    "body",
+)
 REQUIRED_FIELDS = ("id", "from", "to", "status")
 ID, FROM, TO, STATUS, ERROR, DIRECTION, SENT, CREATED, UPDATED, BODY = range(10)
 
@@ -137,19 +147,28 @@ PROVIDER_NAMES = ("twilio", "telnyx", "plivo", "generic")
 
 # --map names, with the aliases DESIGN and the issue use.
 MAP_FIELDS = {
-    "id": "id", "from": "from", "to": "to", "status": "status",
-    "error": "error", "error_code": "error", "errors": "error",
+    "id": "id",
+    "from": "from",
+    "to": "to",
+    "status": "status",
+    "error": "error",
+    "error_code": "error",
+    "errors": "error",
     "direction": "direction",
-    "sent_at": "sent", "sent": "sent",
-    "created_at": "created", "created": "created",
-    "updated_at": "updated", "updated": "updated",
-    "body": "body", "text": "body",
+    "sent_at": "sent",
+    "sent": "sent",
+    "created_at": "created",
+    "created": "created",
+    "updated_at": "updated",
+    "updated": "updated",
+    "body": "body",
+    "text": "body",
 }
 MAP_EXAMPLE = "id=MessageId,from=Sender,to=Recipient,status=State,sent_at=Time"
 
 
 def parse_mapping(text: str) -> dict[str, str]:
-    """``--map id=Sid,from=From,...`` as field -> column; a UsageError when malformed."""
+    """``--map id=Sid,from=From,...`` as field -> column; UsageError if malformed."""
     mapping: dict[str, str] = {}
     for part in text.split(","):
         name, sep, column = part.partition("=")

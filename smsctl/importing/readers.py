@@ -42,7 +42,8 @@ def _cut(text: str) -> str:
         text = text[:RAW_LIMIT] + "..."
     if has_undecodable(text):
         text = text.encode("utf-8", "surrogateescape").decode(
-            "utf-8", "backslashreplace")
+            "utf-8", "backslashreplace"
+        )
     return text
 
 
@@ -59,11 +60,15 @@ def column_indices(layout: CsvLayout, header: list[str]) -> list[int | None]:
     for name in FIELDS:
         names = (column.strip().lower() for column in layout.columns.get(name, ()))
         found.append(next((positions[n] for n in names if n in positions), None))
-    missing = [name for name, index in zip(FIELDS, found)
-               if index is None and name in REQUIRED_FIELDS]
+    missing = [
+        name
+        for name, index in zip(FIELDS, found)
+        if index is None and name in REQUIRED_FIELDS
+    ]
     if missing:
-        wanted = ", ".join(f"{m} ({'/'.join(layout.columns.get(m, ('?',)))})"
-                           for m in missing)
+        wanted = ", ".join(
+            f"{m} ({'/'.join(layout.columns.get(m, ('?',)))})" for m in missing
+        )
         raise HeaderError(f"the header lacks the columns for {wanted}")
     return found
 
@@ -109,25 +114,36 @@ class CsvReader:
         decode_errors = _DecodeErrors
         clean_until = self.export.errors_at_open
         while True:
+            end = self._end
+            trim_at = self._shadow_at + KEEP_LINES
             try:
                 for row in reader:
-                    self.line = start = self._end + 1
-                    self._end = reader.line_num
-                    if start - self._shadow_at > KEEP_LINES:
+                    start = end + 1
+                    end = reader.line_num
+                    self.line, self._end = start, end
+                    if start > trim_at:
                         self._skip_to(start - 1)
+                        trim_at = start - 1 + KEEP_LINES
                     if len(row) != width:
                         if not row or (len(row) == 1 and not row[0].strip()):
                             continue  # a blank line holds no record
-                        self.on_bad(start, f"has {len(row)} fields; the header has "
-                                    f"{width}", self.raw())
+                        self.on_bad(
+                            start,
+                            f"has {len(row)} fields; the header has " f"{width}",
+                            self.raw(),
+                        )
                         continue
                     if decode_errors.count != clean_until and has_undecodable(
                         "".join(row)
                     ):
-                        encoding = ENCODING_NAMES.get(self.export.encoding,
-                                                      self.export.encoding)
-                        self.on_bad(start, f"holds bytes that are not valid {encoding}",
-                                    self.raw())
+                        encoding = ENCODING_NAMES.get(
+                            self.export.encoding, self.export.encoding
+                        )
+                        self.on_bad(
+                            start,
+                            f"holds bytes that are not valid {encoding}",
+                            self.raw(),
+                        )
                         continue
                     yield row
                 return
@@ -240,7 +256,7 @@ class JsonPageReader:
             self._eof = True
             return False
         if self._at > JSON_CHUNK:
-            self._buffer = self._buffer[self._at:]
+            self._buffer = self._buffer[self._at :]
             self._at = 0
         self._buffer += chunk
         return True
@@ -323,23 +339,27 @@ class JsonPageReader:
             self.line = self._line_at
             if char == "":
                 self._raw = ""
-                self.on_bad(self.line, "the JSON page ends before its messages "
-                            "array closes", "")
+                self.on_bad(
+                    self.line,
+                    "the JSON page ends before its messages " "array closes",
+                    "",
+                )
                 return
             try:
                 item, end = self._value()
             except ValueError as exc:
-                self._raw = self._buffer[self._at:self._at + RAW_LIMIT]
+                self._raw = self._buffer[self._at : self._at + RAW_LIMIT]
                 self.on_bad(self.line, f"is not valid JSON ({exc})", self.raw())
                 return
-            self._raw = self._buffer[self._at:end]
+            self._raw = self._buffer[self._at : end]
             self._advance(end)
             if not isinstance(item, dict):
                 self.on_bad(self.line, "is not a JSON object", self.raw())
                 continue
             if has_undecodable(self._raw):
-                self.on_bad(self.line, "holds bytes that are not valid UTF-8",
-                            self.raw())
+                self.on_bad(
+                    self.line, "holds bytes that are not valid UTF-8", self.raw()
+                )
                 continue
             yield twilio_json_fields(item)
 

@@ -56,9 +56,20 @@ SIXTY = {f"{n:02d}": n for n in range(60)}
 # Index of each value in a message row, as the importer stores it.
 ROW_ID, ROW_FROM, ROW_TO, ROW_OUTBOUND = 0, 1, 2, 3
 ROW_DETAIL, ROW_SENT_AT, ROW_LOCAL_DAY = 6, 8, 10
-ROW_COLUMNS = ("message_id", "from_number", "to_number", "outbound", "status",
-               "error_code", "detail", "rank", "sent_at", "time_source", "local_day",
-               "updated_at")
+ROW_COLUMNS = (
+    "message_id",
+    "from_number",
+    "to_number",
+    "outbound",
+    "status",
+    "error_code",
+    "detail",
+    "rank",
+    "sent_at",
+    "time_source",
+    "local_day",
+    "updated_at",
+)
 
 
 class Rejected(Exception):
@@ -131,10 +142,13 @@ def make_row_builder(
     (see ROW_COLUMNS), appends any opt-out event the record carries to
     ``events``, and raises Rejected for a record that cannot be stored.
     """
-    i_id, i_from, i_to, i_status = columns[ID], columns[FROM], columns[TO], columns[STATUS]
-    i_error, i_direction = _or_minus_one(columns[ERROR]), _or_minus_one(columns[DIRECTION])
-    i_sent, i_created = _or_minus_one(columns[SENT]), _or_minus_one(columns[CREATED])
-    i_updated, i_body = _or_minus_one(columns[UPDATED]), _or_minus_one(columns[BODY])
+    i_id, i_from, i_to = columns[ID], columns[FROM], columns[TO]
+    i_status = columns[STATUS]
+    # An absent optional field is -1, which reads as "" below.
+    i_error, i_direction, i_sent, i_created, i_updated, i_body = (
+        -1 if columns[field] is None else columns[field]
+        for field in (ERROR, DIRECTION, SENT, CREATED, UPDATED, BODY)
+    )
     phones: dict[str, str] = {}
     statuses: dict[tuple[str, str, str], tuple | str] = {}
     days: dict[int, str] = {}
@@ -171,8 +185,13 @@ def make_row_builder(
                 classified = classify_status(provider, status, codes, outbound)
             except UnknownStatusError:
                 raise Rejected(f"unknown status {status_text.strip()!r}") from None
-            found = (status, ",".join(codes), classified.detail, classified.rank,
-                     int(outbound))
+            found = (
+                status,
+                ",".join(codes),
+                classified.detail,
+                classified.rank,
+                int(outbound),
+            )
         except Rejected as exc:
             found = str(exc)
         if len(statuses) >= CACHE_LIMIT:
@@ -228,8 +247,11 @@ def make_row_builder(
         message_id = fields[i_id].strip()
         if not message_id:
             raise Rejected("no message id")
-        key = (fields[i_status], fields[i_error] if i_error >= 0 else "",
-               fields[i_direction] if i_direction >= 0 else "")
+        key = (
+            fields[i_status],
+            fields[i_error] if i_error >= 0 else "",
+            fields[i_direction] if i_direction >= 0 else "",
+        )
         found = statuses.get(key) or classify(key)
         if found.__class__ is str:
             raise Rejected(found)
@@ -253,13 +275,22 @@ def make_row_builder(
         elif detail == INBOUND and i_body >= 0:
             keyword = opt_out_keyword(fields[i_body])
             if keyword is not None:
-                events.append((from_number, int(keyword), sent_at, "keyword",
-                               message_id))
-        return (message_id, from_number, to_number, outbound, status, codes, detail,
-                rank, sent_at, time_source, day, updated_at)
+                events.append(
+                    (from_number, int(keyword), sent_at, "keyword", message_id)
+                )
+        return (
+            message_id,
+            from_number,
+            to_number,
+            outbound,
+            status,
+            codes,
+            detail,
+            rank,
+            sent_at,
+            time_source,
+            day,
+            updated_at,
+        )
 
     return build
-
-
-def _or_minus_one(index: int | None) -> int:
-    return -1 if index is None else index

@@ -30,10 +30,10 @@ CHUNK_ROWS = 10_000
 # the ledger soon; later ones grow, since a commit's cost is mostly the index
 # pages it writes, and more rows share them.
 FIRST_COMMIT_ROWS = 10_000
-MOST_COMMIT_ROWS = 100_000
+MOST_COMMIT_ROWS = 200_000
 # A page cache big enough for the hot part of the indexes an import writes,
 # and small enough that memory stays flat (DESIGN: under 100 MiB).
-IMPORT_CACHE_KIB = int(__import__("os").environ.get("XCACHE", 24 * 1024))
+IMPORT_CACHE_KIB = 32 * 1024
 OUTSIDE_POOL_SHOWN = 5
 
 
@@ -92,8 +92,9 @@ def import_files(
     holder = "smsctl logs import " + " ".join(str(p) for p in paths)[:200]
     with import_lock(store.path, settings["import.wait_seconds"], holder):
         with _import_pragmas(store):
-            return [_import_one(store, Path(path), options, zone_name)
-                    for path in paths]
+            return [
+                _import_one(store, Path(path), options, zone_name) for path in paths
+            ]
 
 
 @contextmanager
@@ -107,8 +108,9 @@ def _import_pragmas(store: Store) -> Iterator[None]:
         store.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def _import_one(store: Store, path: Path, options: ImportOptions,
-                zone_name: str) -> FileResult:
+def _import_one(
+    store: Store, path: Path, options: ImportOptions, zone_name: str
+) -> FileResult:
     result = FileResult(file=str(path))
     try:
         export = ExportFile(path)
@@ -135,9 +137,14 @@ def _import_one(store: Store, path: Path, options: ImportOptions,
     return result
 
 
-def _read_and_store(store: Store, export: ExportFile, opened: Opened,
-                    result: FileResult, options: ImportOptions,
-                    zone_name: str) -> None:
+def _read_and_store(
+    store: Store,
+    export: ExportFile,
+    opened: Opened,
+    result: FileResult,
+    options: ImportOptions,
+    zone_name: str,
+) -> None:
     """Read every record, storing them a chunk at a time, then close the ledger."""
     settings = load_settings(store)
     started = now_epoch()
@@ -148,10 +155,22 @@ def _read_and_store(store: Store, export: ExportFile, opened: Opened,
             (str(export.path.resolve()), opened.provider, started),
         ).lastrowid
     events: list[tuple] = []
-    build = make_row_builder(opened.provider, opened.reader.columns, zone(zone_name),
-                             started, zone(settings["billing.timezone"]), events)
-    writer = BatchWriter(store, opened.provider, result.import_id, result,
-                         FIRST_COMMIT_ROWS, MOST_COMMIT_ROWS)
+    build = make_row_builder(
+        opened.provider,
+        opened.reader.columns,
+        zone(zone_name),
+        started,
+        zone(settings["billing.timezone"]),
+        events,
+    )
+    writer = BatchWriter(
+        store,
+        opened.provider,
+        result.import_id,
+        result,
+        FIRST_COMMIT_ROWS,
+        MOST_COMMIT_ROWS,
+    )
     reader = opened.reader
     chunk: list[tuple] = []
     keys: set[str] = set()
@@ -211,8 +230,9 @@ def _note_outside_pool(result: FileResult, senders: list[str]) -> None:
         result.outside_numbers.append(number)
 
 
-def _reject(result: FileResult, options: ImportOptions, line: int, reason: str,
-            raw: str) -> None:
+def _reject(
+    result: FileResult, options: ImportOptions, line: int, reason: str, raw: str
+) -> None:
     result.rejected += 1
     options.on_reject(Rejection(result.file, line, reason, raw))
 
@@ -227,11 +247,29 @@ def import_history(store: Store) -> list[dict]:
     )
     return [
         {
-            "id": import_id, "file": file, "sha256": sha256, "provider": provider,
-            "started_at": iso_utc(started), "finished_at": iso_utc(finished),
-            "rows_read": read, "added": added, "updated": updated,
-            "unchanged": unchanged, "rejected": rejected,
+            "id": import_id,
+            "file": file,
+            "sha256": sha256,
+            "provider": provider,
+            "started_at": iso_utc(started),
+            "finished_at": iso_utc(finished),
+            "rows_read": read,
+            "added": added,
+            "updated": updated,
+            "unchanged": unchanged,
+            "rejected": rejected,
         }
-        for (import_id, file, sha256, provider, started, finished, read, added,
-             updated, unchanged, rejected) in rows
+        for (
+            import_id,
+            file,
+            sha256,
+            provider,
+            started,
+            finished,
+            read,
+            added,
+            updated,
+            unchanged,
+            rejected,
+        ) in rows
     ]

@@ -65,7 +65,7 @@ class HashingReader(io.RawIOBase):
 
 
 def choose_encoding(head: bytes, whole: bool) -> str:
-    """"utf-8" when ``head`` decodes as UTF-8, else "cp1252" (Windows-1252).
+    """ "utf-8" when ``head`` decodes as UTF-8, else "cp1252" (Windows-1252).
 
     ``whole`` says whether ``head`` is the entire file; when it is not, a
     character cut at its end is not held against it.

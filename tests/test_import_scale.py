@@ -1,0 +1,109 @@
+"""Imports stream: what Python holds does not grow with the file.
+
+These measure memory, never time: the speed of a large import is measured
+by bench/, against the sqlite3 shell.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tracemalloc
+from pathlib import Path
+
+from smsctl.importing import ImportOptions, import_files
+from smsctl.numbers import add_number, init_database
+from smsctl.store import open_store
+
+HEADER = [
+    "From",
+    "To",
+    "Body",
+    "Status",
+    "SentDate",
+    "ApiVersion",
+    "NumSegments",
+    "ErrorCode",
+    "AccountSid",
+    "Sid",
+    "Direction",
+    "Price",
+    "PriceUnit",
+]
+SENDERS = ["+14155550101", "+14155550102", "+14155550103"]
+
+
+def twilio_csv(path: Path, rows: int) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            writer.writerow(
+                [
+                    SENDERS[i % 3],
+                    f"+1212{2_000_000 + i * 7919 % 900_000:07d}",
+                    "Your quote is ready, reply STOP to end.",
+                    "delivered",
+                    f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{i * 7 % 60:02d}Z",
+                    "2010-04-01",
+                    "1",
+                    "",
+                    "AC" + "3" * 32,
+                    f"SM{i:032x}",
+                    "outbound-api",
+                    "-0.00790",
+                    "USD",
+                ]
+            )
+    return path
+
+
+def twilio_page(path: Path, messages: int) -> Path:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write('{"first_page_uri": "/Messages.json", "page": 0,\n"messages": [\n')
+        for i in range(messages):
+            item = {
+                "sid": f"SM{i:032x}",
+                "from": SENDERS[i % 3],
+                "to": f"+1212{2_000_000 + i:07d}",
+                "status": "delivered",
+                "error_code": None,
+                "direction": "outbound-api",
+                "date_sent": "Tue, 01 Dec 2026 10:00:00 +0000",
+                "body": "Your quote is ready." * 10,
+            }
+            handle.write(("," if i else "") + json.dumps(item, indent=2) + "\n")
+        handle.write('], "next_page_uri": null}\n')
+    return path
+
+
+def python_peak(tmp_path: Path, name: str, export: Path) -> int:
+    """Bytes Python held at most while importing ``export`` into a fresh pool."""
+    db = tmp_path / f"{name}.db"
+    init_database(db, "+14155550100")
+    store = open_store(db)
+    for number in SENDERS:
+        add_number(store, number)
+    tracemalloc.start()
+    try:
+        [result] = import_files(store, [export], ImportOptions())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        store.close()
+    assert result.exit_code == 0 and result.rejected == 0
+    return peak
+
+
+def test_memory_held_for_a_csv_does_not_grow_with_its_length(tmp_path):
+    small = python_peak(tmp_path, "small", twilio_csv(tmp_path / "small.csv", 12_000))
+    large = python_peak(tmp_path, "large", twilio_csv(tmp_path / "large.csv", 72_000))
+    assert large < small * 1.3, (small, large)
+
+
+def test_a_json_page_is_streamed_not_read_whole(tmp_path):
+    export = twilio_page(tmp_path / "page.json", 40_000)
+    peak = python_peak(tmp_path, "page", export)
+    # Read whole, the page's text alone would take its size, and its objects
+    # several times that; streamed, the peak is about one chunk of rows.
+    assert peak < export.stat().st_size / 2.5, (peak, export.stat().st_size)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.generate import HEADER
 from smsctl.importing.lock import import_lock
 from smsctl.numbers import add_number, init_database
 from smsctl.store import open_store
@@ -38,21 +39,6 @@ SENDERS = [
     "+14155550104",
 ]
 OUTSIDE = "+14155550199"
-HEADER = [
-    "From",
-    "To",
-    "Body",
-    "Status",
-    "SentDate",
-    "ApiVersion",
-    "NumSegments",
-    "ErrorCode",
-    "AccountSid",
-    "Sid",
-    "Direction",
-    "Price",
-    "PriceUnit",
-]
 STATUSES = [("delivered", "")] * 12 + [
     ("sent", ""),
     ("undelivered", "30007"),

@@ -11,25 +11,11 @@ import json
 import tracemalloc
 from pathlib import Path
 
+from bench.generate import HEADER
 from smsctl.importing import ImportOptions, import_files
 from smsctl.numbers import add_number, init_database
 from smsctl.store import open_store
 
-HEADER = [
-    "From",
-    "To",
-    "Body",
-    "Status",
-    "SentDate",
-    "ApiVersion",
-    "NumSegments",
-    "ErrorCode",
-    "AccountSid",
-    "Sid",
-    "Direction",
-    "Price",
-    "PriceUnit",
-]
 SENDERS = ["+14155550101", "+14155550102", "+14155550103"]
 
 

@@ -14,23 +14,11 @@ import io
 import json
 from pathlib import Path
 
+from bench.generate import HEADER
+
 HERE = Path(__file__).parent
 ACCOUNT = "AC" + "1" * 32
-TWILIO_HEADER = [
-    "From",
-    "To",
-    "Body",
-    "Status",
-    "SentDate",
-    "ApiVersion",
-    "NumSegments",
-    "ErrorCode",
-    "AccountSid",
-    "Sid",
-    "Direction",
-    "Price",
-    "PriceUnit",
-]
+TWILIO_HEADER = HEADER
 
 
 def sid(n: int) -> str:

@@ -38,6 +38,17 @@ def assert_clean(result) -> None:
     assert result.exit_code in (0, 1, 2, 3, 4)
 
 
+def import_and_check(cli, tmp_path: Path, content: bytes):
+    """Import ``content``: a clean exit, and a refused file changes nothing."""
+    db = tmp_path / "smsctl.db"
+    before = dump(db)
+    result = import_bytes(cli, tmp_path, content)
+    assert_clean(result)
+    if result.exit_code == 2:
+        assert dump(db) == before
+    return result
+
+
 def mutations() -> st.SearchStrategy[bytes]:
     """The sample export truncated, spliced with junk, re-delimited or bloated."""
     cut = st.integers(min_value=0, max_value=len(SAMPLE))
@@ -58,24 +69,15 @@ def mutations() -> st.SearchStrategy[bytes]:
 @FUZZ
 @given(content=st.binary(max_size=4000))
 def test_random_bytes_are_refused_cleanly_and_change_nothing(pool, tmp_path, content):
-    db = tmp_path / "smsctl.db"
-    before = dump(db)
-    result = import_bytes(pool, tmp_path, content)
-    assert_clean(result)
+    result = import_and_check(pool, tmp_path, content)
     if result.exit_code == 2:
-        assert dump(db) == before
         assert len(result.stderr.strip().splitlines()) == 1
 
 
 @FUZZ
 @given(content=mutations())
 def test_mangled_exports_keep_good_rows_and_never_crash(pool, tmp_path, content):
-    db = tmp_path / "smsctl.db"
-    before = dump(db)
-    result = import_bytes(pool, tmp_path, content)
-    assert_clean(result)
-    if result.exit_code == 2:
-        assert dump(db) == before
+    import_and_check(pool, tmp_path, content)
 
 
 @FUZZ

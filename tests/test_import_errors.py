@@ -111,8 +111,9 @@ def test_many_rejections_are_cut_short_on_stderr_but_all_written_to_rejects(
         (
             "semicolons.csv",
             "no recognisable header (it is not comma-separated): "
-            "'Sid;From;To;Status'; expected a Twilio, Telnyx or Plivo export, or name the "
-            "columns with --map id=COL,from=COL,to=COL,status=COL,sent_at=COL",
+            "'Sid;From;To;Status'; expected a Twilio, Telnyx or Plivo export, "
+            "or name the columns with "
+            "--map id=COL,from=COL,to=COL,status=COL,sent_at=COL",
         ),
         ("empty.csv", "the file is empty"),
         ("binary.dat", "the file holds binary data, not a text export"),
@@ -176,8 +177,8 @@ def test_truncated_json_page_keeps_the_messages_before_the_break(
         (
             '{"next_page_uri": null, "page": 0}',
             "the first JSON line is not a message: "
-            "it lacks sid, from, to, status; expected Twilio messages, one a line, or a "
-            'page with "messages"',
+            "it lacks sid, from, to, status; expected Twilio messages, "
+            'one a line, or a page with "messages"',
         ),
     ],
 )

@@ -699,8 +699,8 @@ def test_map_with_a_provider_reads_that_providers_statuses(pool, db_path):
         ),
         (
             "id=A,from=B,to=C,status=D,sent_at=E,colour=F",
-            "--map field 'colour' is unknown; fields are id, from, to, status, sent_at, "
-            "created_at, updated_at, error, direction, body",
+            "--map field 'colour' is unknown; fields are id, from, to, status, "
+            "sent_at, created_at, updated_at, error, direction, body",
         ),
         (
             "id=A,from=B",

@@ -30,7 +30,8 @@ def twilio_csv(path: Path, rows: int) -> Path:
                     f"+1212{2_000_000 + i * 7919 % 900_000:07d}",
                     "Your quote is ready, reply STOP to end.",
                     "delivered",
-                    f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{i * 7 % 60:02d}Z",
+                    f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:"
+                    f"{i % 60:02d}:{i * 7 % 60:02d}Z",
                     "2010-04-01",
                     "1",
                     "",

@@ -19,13 +19,12 @@ from ..settings import load_settings
 from ..store import Store
 from .batches import BatchWriter
 from .detect import Opened, check_provider, open_export
+from .pipeline import batches_from_child, read_batches
 from .lock import import_lock
 from .readers import HeaderError
-from .records import Rejected, make_row_builder
+from .records import make_row_builder
 from .source import ExportFile
 
-# Rows stored by one statement, held in memory meanwhile.
-CHUNK_ROWS = 10_000
 # Rows per commit: the first commits are small, so that progress shows in
 # the ledger soon; later ones grow, since a commit's cost is mostly the index
 # pages it writes, and more rows share them.
@@ -118,9 +117,10 @@ def _import_one(
         result.exit_code, result.error = 2, str(exc)
         return result
 
+    bad: list[tuple[int, str, str]] = []  # records the reader could not read
+
     def on_bad(line: int, reason: str, raw: str) -> None:
-        result.rows_read += 1
-        _reject(result, options, line, reason, raw)
+        bad.append((line, reason, raw))
 
     with export:
         try:
@@ -132,7 +132,7 @@ def _import_one(
             result.exit_code, result.error = 2, f"{path}: cannot be decoded ({exc})"
             return result
         result.provider, result.label = opened.provider, opened.label
-        _read_and_store(store, export, opened, result, options, zone_name)
+        _read_and_store(store, export, opened, bad, result, options, zone_name)
     result.exit_code = 1 if result.rejected else 0
     return result
 
@@ -141,11 +141,17 @@ def _read_and_store(
     store: Store,
     export: ExportFile,
     opened: Opened,
+    bad: list[tuple[int, str, str]],
     result: FileResult,
     options: ImportOptions,
     zone_name: str,
 ) -> None:
-    """Read every record, storing them a chunk at a time, then close the ledger."""
+    """Read every record, storing them a batch at a time, then close the ledger.
+
+    The records are read into batches by another process while this one
+    stores them (see pipeline.py); ``bad`` collects the records the reader
+    could not read.
+    """
     settings = load_settings(store)
     started = now_epoch()
     with store.transaction() as conn:
@@ -171,48 +177,26 @@ def _read_and_store(
         FIRST_COMMIT_ROWS,
         MOST_COMMIT_ROWS,
     )
-    reader = opened.reader
-    chunk: list[tuple] = []
-    keys: set[str] = set()
-    later: list[tuple] = []  # records of a message already in this chunk
-
-    def flush() -> None:
-        writer.write(chunk, events)
-        _note_outside_pool(result, writer.outside_pool_senders)
-        options.on_progress(result.file, export.bytes_read, export.size)
-        chunk.clear()
-        keys.clear()
-        events.clear()
-        # A chunk holds each message once, so that its counts stay exact.
-        waiting = later[:]
-        later.clear()
-        for row in waiting:
-            (later if row[0] in keys else chunk).append(row)
-            keys.add(row[0])
-
+    batches = batches_from_child(
+        lambda: read_batches(export, opened.reader, build, events, bad),
+        keep_fds=[export.fileno()],
+        name=str(export.path),
+    )
+    digest = ""
     try:
-        for fields in reader:
-            result.rows_read += 1
-            try:
-                row = build(fields)
-            except Rejected as exc:
-                _reject(result, options, reader.line, str(exc), reader.raw())
-                continue
-            if row[0] in keys:
-                later.append(row)
-                continue
-            keys.add(row[0])
-            chunk.append(row)
-            if len(chunk) >= CHUNK_ROWS:
-                flush()
-        flush()
-        while chunk:
-            flush()
+        for batch in batches:
+            result.rows_read += batch.rows_read
+            for line, reason, raw in batch.rejections:
+                _reject(result, options, line, reason, raw)
+            writer.write(batch.rows, batch.events)
+            _note_outside_pool(result, writer.outside_pool_senders)
+            options.on_progress(result.file, batch.bytes_read, export.size)
+            digest = batch.sha256 or digest
+            del batch  # not held while the next batch is read
         writer.finish()
     except BaseException:
         writer.abort()
         raise
-    digest = export.sha256_of_rest()
     with store.transaction() as conn:
         conn.execute(
             "UPDATE imports SET sha256 = ?, finished_at = ? WHERE id = ?",

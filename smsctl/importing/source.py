@@ -150,6 +150,10 @@ class ExportFile:
             pass
         return self.reader.sha256.hexdigest()
 
+    def fileno(self) -> int:
+        """The descriptor the export is read through."""
+        return self.reader.raw.fileno()
+
     def close(self) -> None:
         self.text.close()
 

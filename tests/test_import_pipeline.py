@@ -1,0 +1,206 @@
+"""An import reads its file in a second process: that process's failures and end.
+
+The importer forks a child that turns records into batches of rows while
+the parent stores them (smsctl/importing/pipeline.py). These tests break
+the child part-way, kill the parent, and check that reading in one process
+stores exactly the same.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smsctl.importing import pipeline, run
+from tests.conftest import DATA
+from tests.test_import_lock_and_kill import (
+    new_pool,
+    query,
+    smsctl,
+    smsctl_env,
+    state,
+    write_export,
+)
+
+FIXTURES = DATA / "import"
+# Files of several providers, with rejected rows, repeats and opt-outs.
+MIXED = [
+    "twilio_console.csv",
+    "bad_rows.csv",
+    "overlap_early.csv",
+    "overlap_late.csv",
+    "optouts.csv",
+    "outside_pool.csv",
+    "quoted_line_breaks.csv",
+    "telnyx_mdr.csv",
+    "twilio_page.json",
+    "twilio_lines.jsonl",
+]
+
+
+def history_counts(db: Path) -> list[tuple]:
+    return query(
+        db,
+        "SELECT provider, rows_read, added, updated, unchanged, rejected, "
+        "outside_pool FROM imports ORDER BY id",
+    )
+
+
+@pytest.fixture
+def export(tmp_path) -> Path:
+    path = tmp_path / "export.csv"
+    write_export(path, 30_000)
+    return path
+
+
+def import_in_process(cli, db: Path, *files: Path):
+    return cli(
+        "logs",
+        "import",
+        "--quiet",
+        *(str(f) for f in files),
+        env={"SMSCTL_DB": str(db)},
+    )
+
+
+def test_reading_in_one_process_or_in_a_child_stores_the_same(
+    tmp_path, cli, monkeypatch
+):
+    files = [FIXTURES / name for name in MIXED]
+    results = {}
+    for in_child in (False, True):
+        monkeypatch.setattr(pipeline, "READ_IN_CHILD", in_child)
+        db = tmp_path / f"child_{in_child}.db"
+        new_pool(db)
+        done = import_in_process(cli, db, *files)
+        results[in_child] = (done.exit_code, done.stderr, state(db), history_counts(db))
+    assert results[True] == results[False]
+    code, stderr, _, counts = results[True]
+    # One line per rejected record, whichever process read it.
+    assert code == 1 and stderr.count("\n") == sum(row[5] for row in counts) == 7
+    assert sum(row[2] for row in counts) > 0
+
+
+def dying_after(rows: int, die) -> callable:
+    """A make_row_builder whose builder calls ``die`` at record ``rows``."""
+    real = run.make_row_builder
+
+    def make(*args, **kwargs):
+        build = real(*args, **kwargs)
+        seen = itertools.count()
+
+        def build_or_die(fields):
+            if next(seen) == rows:
+                die()
+            return build(fields)
+
+        return build_or_die
+
+    return make
+
+
+def test_a_reader_that_dies_part_way_fails_in_one_line_and_a_rerun_finishes(
+    tmp_path, cli, monkeypatch, export
+):
+    clean = tmp_path / "clean.db"
+    new_pool(clean)
+    assert smsctl(clean, "logs", "import", "--quiet", str(export)).returncode == 0
+    db = tmp_path / "broken.db"
+    new_pool(db)
+    real = run.make_row_builder
+    monkeypatch.setattr(
+        run, "make_row_builder", dying_after(25_000, lambda: os._exit(9))
+    )
+
+    result = import_in_process(cli, db, export)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {export}: the process reading it ended before the file did; "
+        "run the same import again to finish it\n"
+    )
+    [(rows_read, finished)] = query(db, "SELECT rows_read, finished_at FROM imports")
+    assert finished is None and 10_000 <= rows_read < 25_000
+    stored = query(db, "SELECT count(*) FROM messages")[0][0]
+    assert 0 < stored < 25_000
+
+    monkeypatch.setattr(run, "make_row_builder", real)
+    assert smsctl(db, "logs", "import", "--quiet", str(export)).returncode == 0
+    assert state(db) == state(clean)
+
+
+def test_a_read_error_in_the_reader_is_one_line_naming_the_file(
+    tmp_path, cli, monkeypatch, export
+):
+    db = tmp_path / "eio.db"
+    new_pool(db)
+
+    def fail() -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(run, "make_row_builder", dying_after(15_000, fail))
+    result = import_in_process(cli, db, export)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {export}: reading stopped ({os.strerror(errno.EIO)}); "
+        "run the same import again to finish it\n"
+    )
+    assert query(db, "SELECT finished_at FROM imports") == [(None,)]
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+
+
+def has_ended(pid: int) -> bool:
+    """Gone, or a zombie nobody has reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_killing_an_import_frees_the_lock_at_once_and_ends_its_reader(tmp_path):
+    db = tmp_path / "killed.db"
+    new_pool(db)
+    export = tmp_path / "large.csv"
+    write_export(export, 150_000)
+    assert smsctl(db, "config", "set", "import.wait_seconds", "0").returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(export)],
+        env=smsctl_env(db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        readers: list[int] = []
+        while not readers and time.monotonic() < deadline and process.poll() is None:
+            readers = children_of(process.pid)
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL and len(readers) == 1
+
+    # The reader never held the import lock: a new import may start at once.
+    rerun = smsctl(db, "logs", "import", "--quiet", str(export))
+    assert rerun.returncode == 0, rerun.stderr
+    deadline = time.monotonic() + 10
+    while not has_ended(readers[0]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert has_ended(readers[0])

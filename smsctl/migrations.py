@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from . import message_keys
 from .store import Store
 
 SCHEMA_V1 = """
@@ -174,7 +175,87 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
-MIGRATIONS: list[Callable] = [m001_initial]
+# The columns of messages in m001, in their order.
+MESSAGE_COLUMNS_V1 = (
+    "id, provider, message_id, from_number, to_number, outbound, status, "
+    "error_code, detail, rank, sent_at, time_source, local_day, updated_at, "
+    "import_id"
+)
+
+# messages as m001 made it, without its UNIQUE (provider, message_id), with a key.
+MESSAGES_V2 = """
+CREATE TABLE messages_v2 (
+    id INTEGER PRIMARY KEY,
+    provider TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    outbound INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error_code TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    time_source TEXT NOT NULL CHECK (time_source IN ('sent', 'created', 'imported')),
+    local_day TEXT NOT NULL,
+    updated_at INTEGER,
+    import_id INTEGER,
+    message_key INTEGER
+)
+"""
+
+# Of the messages that share a key, all but the first stored give it up.
+SHARED_KEYS_CLEARED = """
+UPDATE messages_v2 SET message_key = NULL
+WHERE id IN (
+    SELECT id FROM (
+        SELECT id, row_number() OVER (PARTITION BY message_key ORDER BY id) AS nth
+        FROM messages_v2
+    ) WHERE nth > 1
+)
+"""
+
+M001_ON_MESSAGES = ("CREATE INDEX messages_", "CREATE TRIGGER messages_")
+
+MESSAGE_KEY_INDEXES = """
+CREATE UNIQUE INDEX messages_by_key ON messages (message_key);
+-- A message whose key another message took first has no key; it is unique
+-- by provider and id among those.
+CREATE UNIQUE INDEX messages_overflow ON messages (provider, message_id)
+    WHERE message_key IS NULL;
+"""
+
+
+def m002_message_keys(db) -> None:
+    """Messages are unique by a 64-bit key of provider and id, not by the text.
+
+    An import's inserts into a unique index of random text ids cost about
+    three times those into an index of integers. SQLite cannot drop a
+    table's own UNIQUE constraint, so the table is built again: every row
+    keeps its id (picks.message_rowid refers to it), and the index and
+    triggers of m001 are made again as they were.
+    """
+    db.conn.create_function(
+        "smsctl_message_key", 2, message_keys.message_key, deterministic=True
+    )
+    db.execute(MESSAGES_V2)
+    db.execute(
+        f"INSERT INTO messages_v2 ({MESSAGE_COLUMNS_V1}, message_key) "
+        f"SELECT {MESSAGE_COLUMNS_V1}, smsctl_message_key(provider, message_id) "
+        "FROM messages ORDER BY id"
+    )
+    db.execute(SHARED_KEYS_CLEARED)
+    db.execute("DROP TABLE messages")
+    db.execute("ALTER TABLE messages_v2 RENAME TO messages")
+    for statement in _statements(MESSAGE_KEY_INDEXES):
+        db.execute(statement)
+    # The old table took m001's index and triggers on messages with it.
+    for statement in _statements(SCHEMA_V1):
+        if statement.startswith(M001_ON_MESSAGES):
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable] = [m001_initial, m002_message_keys]
 
 
 def apply_migrations(store: Store) -> None:

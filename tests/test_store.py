@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
+from smsctl import message_keys, migrations
 from smsctl.errors import NoDatabaseError, UsageError
 from smsctl.migrations import MIGRATIONS
-from smsctl.numbers import init_database
+from smsctl.numbers import add_number, init_database
 from smsctl.store import open_store
 from tests.conftest import SAMPLE_EXPORT
 
@@ -154,3 +157,175 @@ def test_every_command_on_a_missing_database_says_to_run_init(cli, db_path, args
     )
     assert not db_path.exists()
     assert list(db_path.parent.iterdir()) == []
+
+
+# --- m002: messages unique by key -----------------------------------------------
+
+SF_1, SF_2, NY = "+14155550101", "+14155550102", "+12125550143"
+SCHEMA_1_MESSAGES = [
+    # id, provider, message_id, from, to, status, error code, detail, rank, import
+    (3, "twilio", "SM01", SF_1, "+12125550140", "delivered", "", "delivered", 2, None),
+    (8, "twilio", "SM02", SF_1, "+12125550141", "queued", "", "pending", 0, None),
+    (20, "telnyx", "SM02", SF_2, NY, "delivery_failed", "40002", "blocked_spam", 2, 1),
+    (21, "twilio", "SM03", NY, SF_2, "received", "", "inbound", 2, 1),
+]
+MESSAGE_V1_COLUMNS = (
+    "id, provider, message_id, from_number, to_number, outbound, status, "
+    "error_code, detail, rank, sent_at, time_source, local_day, updated_at, import_id"
+)
+
+
+def dump(db_path) -> dict[str, list[tuple]]:
+    """What an upgrade must keep: every row a person's figures rest on."""
+    with closing(sqlite3.connect(db_path)) as conn:
+        found = {
+            "messages": conn.execute(
+                f"SELECT {MESSAGE_V1_COLUMNS} FROM messages ORDER BY id"
+            ).fetchall(),
+            "schema": conn.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE name IN "
+                "('messages_by_sender', 'messages_tally_insert', "
+                "'messages_tally_update') ORDER BY name"
+            ).fetchall(),
+        }
+        for table in ("numbers", "imports", "tallies", "picks", "contacts"):
+            found[table] = conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    return found
+
+
+def database_of_schema_1(db_path, monkeypatch) -> dict[str, list[tuple]]:
+    """A database as smsctl left it before m002, with texts, a matched pick and
+    a sticky contact; returns its dump."""
+    with monkeypatch.context() as patched:
+        patched.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        init_database(db_path, "+14155550100")
+        store = open_store(db_path)
+        add_number(store, SF_1)
+        add_number(store, SF_2)
+        with store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO imports (id, file, sha256, provider, started_at, "
+                "finished_at, rows_read, added) "
+                "VALUES (1, 'old.csv', '', 'telnyx', 1796119400, 1796119401, 2, 2)"
+            )
+            conn.executemany(
+                "INSERT INTO messages (id, provider, message_id, from_number, "
+                "to_number, status, error_code, detail, rank, import_id, outbound, "
+                "sent_at, time_source, local_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, 1796119200, 'sent', '2026-12-01')",
+                [(*row, int(row[7] != "inbound")) for row in SCHEMA_1_MESSAGES],
+            )
+            conn.execute(
+                "INSERT INTO tallies VALUES ('+14155550102', '2026-12-01', "
+                "'blocked_spam', 1)"
+            )
+            conn.executemany(
+                "INSERT INTO picks (from_number, to_number, picked_at, message_rowid) "
+                f"VALUES ('{SF_1}', ?, ?, ?)",
+                [("+12125550141", 1796119200, 8), ("+12125550199", 1796119500, None)],
+            )
+            conn.execute(
+                "INSERT INTO contacts VALUES ('+12125550141', '+14155550101', "
+                "1796119200, 'pick', NULL)"
+            )
+        store.close()
+    assert migrations.MIGRATIONS[1] is migrations.m002_message_keys
+    before = dump(db_path)
+    assert before["tallies"] == [
+        ("+14155550101", "2026-12-01", "delivered", 1),
+        ("+14155550101", "2026-12-01", "pending", 1),
+        ("+14155550102", "2026-12-01", "blocked_spam", 1),
+    ]
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+    return before
+
+
+def later_record(tmp_path, sid: str, status: str) -> Path:
+    """A Twilio console CSV of one record: text ``sid`` from SF_1 to the
+    recipient of SM02, sent at 10:01, now ``status``."""
+    path = tmp_path / f"{sid}-{status}.csv"
+    path.write_text(
+        "From,To,Body,Status,SentDate,ApiVersion,NumSegments,ErrorCode,"
+        "AccountSid,Sid,Direction,Price,PriceUnit\n"
+        f"+14155550101,+12125550141,Hi,{status},2026-12-01T10:01:00Z,2010-04-01,1,,"
+        f"AC{'1' * 32},{sid},outbound-api,-0.00790,USD\n"
+    )
+    return path
+
+
+def test_a_database_of_schema_1_upgrades_keeping_every_row(
+    cli, db_path, tmp_path, monkeypatch
+):
+    before = database_of_schema_1(db_path, monkeypatch)
+    store = open_store(db_path)
+    assert store.scalar("PRAGMA foreign_keys") == 1
+    assert store.scalar("PRAGMA user_version") == 2
+    names = [row[0] for row in store.execute("SELECT name FROM _sqlite_migrations")]
+    assert names == ["m001_initial", "m002_message_keys"]
+    assert store.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert store.execute("PRAGMA foreign_key_check").fetchall() == []
+    indexes = {row[1]: row[2] for row in store.execute("PRAGMA index_list(messages)")}
+    assert indexes == {
+        "messages_by_key": 1,
+        "messages_overflow": 1,
+        "messages_by_sender": 0,
+    }
+    keys = store.execute("SELECT provider, message_id, message_key FROM messages")
+    assert sorted(keys) == sorted(
+        (provider, message_id, message_keys.message_key(provider, message_id))
+        for _, provider, message_id, *_ in SCHEMA_1_MESSAGES
+    )
+    store.close()
+    assert dump(db_path) == before
+
+    # A later record of a text stored before the upgrade is found and merged.
+    result = cli.ok(
+        "logs", "import", "--quiet", str(later_record(tmp_path, "SM02", "delivered"))
+    )
+    assert "1 read, 0 added, 1 updated, 0 unchanged, 0 rejected" in result.stdout
+    after = dump(db_path)
+    merged = (8, "twilio", "SM02", SF_1, "+12125550141", 1, "delivered", "")
+    merged += ("delivered", 2, 1796119260, "sent", "2026-12-01", None, 2)
+    assert after["messages"] == [before["messages"][0], merged, *before["messages"][2:]]
+    assert after["picks"] == before["picks"]
+    assert after["tallies"] == [
+        ("+14155550101", "2026-12-01", "delivered", 2),
+        ("+14155550101", "2026-12-01", "pending", 0),
+        ("+14155550102", "2026-12-01", "blocked_spam", 1),
+    ]
+
+
+def test_an_upgrade_keeps_messages_that_share_a_key(
+    cli, db_path, tmp_path, monkeypatch
+):
+    before = database_of_schema_1(db_path, monkeypatch)
+    monkeypatch.setattr(message_keys, "message_key", lambda provider, id_: 7)
+    open_store(db_path).close()
+    assert dump(db_path) == before
+    with closing(sqlite3.connect(db_path)) as conn:
+        keys = conn.execute("SELECT id, message_key FROM messages ORDER BY id")
+        assert keys.fetchall() == [(3, 7), (8, None), (20, None), (21, None)]
+
+    # Later records merge into the text that has no key; a new text goes
+    # without one too.
+    for status, counts in [
+        ("delivered", "1 read, 0 added, 1 updated, 0 unchanged"),
+        ("delivered", "1 read, 0 added, 0 updated, 1 unchanged"),
+    ]:
+        path = later_record(tmp_path, "SM02", status)
+        assert counts in cli.ok("logs", "import", "--quiet", str(path)).stdout
+    path = later_record(tmp_path, "SM04", "sent")
+    assert "1 read, 1 added" in cli.ok("logs", "import", "--quiet", str(path)).stdout
+    with closing(sqlite3.connect(db_path)) as conn:
+        found = conn.execute(
+            "SELECT id, provider, message_id, status, message_key FROM messages "
+            "ORDER BY id"
+        ).fetchall()
+    assert found == [
+        (3, "twilio", "SM01", "delivered", 7),
+        (8, "twilio", "SM02", "delivered", None),
+        (20, "telnyx", "SM02", "delivery_failed", None),
+        (21, "twilio", "SM03", "received", None),
+        (22, "twilio", "SM04", "sent", None),
+    ]

@@ -1,11 +1,18 @@
 """Storing an import's message rows, and all that follows from them.
 
-Rows reach the database in chunks. A chunk is inserted with one prepared
-statement that skips rows whose message is already stored; those rows are
-then merged into the stored messages by an UPDATE that applies DESIGN's
-ranking. A transaction spans several chunks and commits them with the
-ledger's counts, so a kill loses at most the uncommitted chunks, which the
-rerun stores again.
+Rows reach the database in chunks. A chunk is inserted in the order of its
+message keys (message_keys.py), with one prepared statement that skips rows
+whose key is taken; those rows are then merged into the stored messages by
+an UPDATE that applies DESIGN's ranking. A transaction spans several chunks
+and commits them with the ledger's counts, so a kill loses at most the
+uncommitted chunks, which the rerun stores again.
+
+A key is taken either by an earlier record of the same message or, very
+rarely, by a different message with the same key. The second kind is stored
+without a key, unique by provider and id in the ``messages_overflow`` index,
+and its later records are merged there. Only rows that were not inserted are
+told apart, with one query for the whole chunk, so that a chunk of new
+messages costs its insert alone.
 
 What follows from new rows is done set-wise rather than by a trigger per
 row: their per-day tallies (counted in Python), the picks they use up and,
@@ -19,11 +26,21 @@ pages, which made a large import several times slower.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
+from operator import itemgetter
 
 from ..store import Store
-from .records import ROW_COLUMNS, ROW_DETAIL, ROW_FROM, ROW_LOCAL_DAY, ROW_OUTBOUND
+from .records import (
+    ROW_COLUMNS,
+    ROW_DETAIL,
+    ROW_FROM,
+    ROW_ID,
+    ROW_KEY,
+    ROW_LOCAL_DAY,
+    ROW_OUTBOUND,
+)
 
 INSERT_TRIGGER = "messages_tally_insert"
 SORT_CACHE_KIB = 4096
@@ -66,27 +83,45 @@ WINNER_COLUMNS = (
 TIME_COLUMNS = ("sent_at", "time_source", "local_day")
 
 
-def insert_sql(provider: str, import_id: int) -> str:
-    """Inserts one row unless its message is stored; provider and import are fixed."""
+def insert_sql(provider: str, import_id: int, overflow: bool = False) -> str:
+    """Inserts one row unless its key is taken; provider and import are fixed.
+
+    With ``overflow``, the row is given without its key (the last value) and
+    stored without one, unless its message is among those already stored so.
+    """
     _check_provider_key(provider)
-    placeholders = ", ".join(f"?{i + 1}" for i in range(len(ROW_COLUMNS)))
+    placeholders = [f"?{i + 1}" for i in range(len(ROW_COLUMNS))]
+    if overflow:
+        placeholders[ROW_KEY] = "NULL"
+        conflict = "(provider, message_id) WHERE message_key IS NULL"
+    else:
+        conflict = "(message_key)"
     return (
         f"INSERT INTO messages (provider, import_id, {', '.join(ROW_COLUMNS)}) "
-        f"VALUES ('{provider}', {int(import_id)}, {placeholders}) "
-        "ON CONFLICT (provider, message_id) DO NOTHING"
+        f"VALUES ('{provider}', {int(import_id)}, {', '.join(placeholders)}) "
+        f"ON CONFLICT {conflict} DO NOTHING"
     )
 
 
-def merge_sql(provider: str, import_id: int) -> str:
-    """Merges one row into its stored message: the winner's fields, the best time."""
+def merge_sql(provider: str, import_id: int, overflow: bool = False) -> str:
+    """Merges one row into its stored message: the winner's fields, the best time.
+
+    The message is the one stored at the row's key, or with ``overflow`` the
+    one stored without a key, the row then given without its key.
+    """
     _check_provider_key(provider)
     sets = [f"{c} = iif({WINS}, {_numbered(c)}, {c})" for c in WINNER_COLUMNS]
     sets.append(f"import_id = iif({WINS}, {int(import_id)}, import_id)")
     sets += [f"{c} = iif({TAKES_TIME}, {_numbered(c)}, {c})" for c in TIME_COLUMNS]
+    where_key = (
+        "message_key IS NULL"
+        if overflow
+        else f"message_key = {_numbered('message_key')}"
+    )
     return (
         f"UPDATE messages SET {', '.join(sets)} "
-        f"WHERE provider = '{provider}' AND message_id = {_numbered('message_id')} "
-        f"AND ({WINS} OR {BETTER_TIME})"
+        f"WHERE {where_key} AND provider = '{provider}' "
+        f"AND message_id = {_numbered('message_id')} AND ({WINS} OR {BETTER_TIME})"
     )
 
 
@@ -122,15 +157,22 @@ WHERE contacts.source = 'import' AND contacts.import_id IN ({open_imports})
   AND (excluded.since, excluded.number) < (contacts.since, contacts.number)
 """
 
+# The message ids that hold some keys (a JSON array) for one provider, to
+# tell a later record of a stored message from a different message that has
+# the same key.
+KEY_HOLDERS = """
+SELECT message_key, message_id FROM messages
+WHERE message_key IN (SELECT value FROM json_each(?)) AND provider = ?
+"""
+
 # An imported outbound text uses up the oldest unmatched pick of the same
 # sender and recipient made up to 24 h before it (or 5 minutes after, for
-# clock skew); texts are matched in the order they were stored.
+# clock skew); texts are matched in the order of the file (see _match_picks).
 TEXTS_WITH_OPEN_PICKS = """
-SELECT m.id, m.from_number, m.to_number, m.sent_at FROM messages AS m
+SELECT m.id, m.from_number, m.to_number, m.sent_at, m.message_id FROM messages AS m
 WHERE m.id > ? AND m.outbound = 1 AND EXISTS (
     SELECT 1 FROM picks AS p WHERE p.message_rowid IS NULL
       AND p.from_number = m.from_number AND p.to_number = m.to_number)
-ORDER BY m.id
 """
 MATCH_PICK = """
 UPDATE picks SET message_rowid = :id
@@ -176,12 +218,15 @@ class BatchWriter:
         most_commit_rows: int,
     ):
         self.conn: sqlite3.Connection = store.conn
+        self.provider = provider
         self.import_id = import_id
         self.result = result
         self.commit_rows = first_commit_rows
         self.most_commit_rows = most_commit_rows
         self.insert = insert_sql(provider, import_id)
         self.merge = merge_sql(provider, import_id)
+        self.insert_overflow = insert_sql(provider, import_id, overflow=True)
+        self.merge_overflow = merge_sql(provider, import_id, overflow=True)
         self.optout_event = INSERT_OPTOUT_EVENT.format(provider=provider)
         self.pool: set[str] = set()
         self.outside_pool_senders: list[str] = []
@@ -218,30 +263,27 @@ class BatchWriter:
         conn, result = self.conn, self.result
         if chunk:
             before = self._max_id()
-            added = conn.executemany(self.insert, chunk).rowcount
+            # In key order, a chunk's inserts walk the key index once.
+            in_key_order = sorted(chunk, key=itemgetter(ROW_KEY))
+            added = conn.executemany(self.insert, in_key_order).rowcount
             if added == len(chunk):
-                new, stored = chunk, []
+                new, at_key, keyless = chunk, [], []
             else:
-                new_keys = {
-                    row[0]
-                    for row in conn.execute(
-                        "SELECT message_id FROM messages WHERE id > ?", (before,)
-                    )
-                }
-                new = [row for row in chunk if row[0] in new_keys]
-                stored = [row for row in chunk if row[0] not in new_keys]
-            changed = conn.executemany(self.merge, stored).rowcount if stored else 0
+                new, at_key, keyless = self._sort_out(chunk, before, added)
+            changed = conn.executemany(self.merge, at_key).rowcount if at_key else 0
+            if keyless:
+                changed += conn.executemany(self.merge_overflow, keyless).rowcount
             if new:
                 self._tally(new)
-                self._match_picks(before)
+                self._match_picks(before, chunk)
             outside = [
                 row[ROW_FROM]
                 for row in chunk
                 if row[ROW_OUTBOUND] and row[ROW_FROM] not in self.pool
             ]
-            result.added += added
+            result.added += len(new)
             result.updated += changed
-            result.unchanged += len(stored) - changed
+            result.unchanged += len(at_key) + len(keyless) - changed
             result.outside_pool += len(outside)
             self.outside_pool_senders = list(dict.fromkeys(outside[:1000]))[:10]
         if events:
@@ -249,6 +291,47 @@ class BatchWriter:
         self.uncommitted += len(chunk)
         if self.uncommitted >= self.commit_rows:
             self.commit()
+
+    def _sort_out(
+        self, chunk: list[tuple], before: int, added: int
+    ) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """Tell apart the rows of ``chunk`` whose key was taken, and store the new.
+
+        A row whose key is held by its own message is a later record of it. A
+        row whose key is held by a different message is stored without a key,
+        unless its message is stored so already. Returns the rows added (all
+        rows stored since ``before``), the rows of messages stored at their
+        key and, without their key, the rows of messages stored without one.
+        """
+        added_ids = self._ids_added_since(before) if added else set()
+        rest = [row for row in chunk if row[ROW_ID] not in added_ids]
+        keys = json.dumps([row[ROW_KEY] for row in rest])
+        holders = dict(self.conn.execute(KEY_HOLDERS, (keys, self.provider)))
+        at_key, taken = [], []
+        for row in rest:
+            if holders.get(row[ROW_KEY]) == row[ROW_ID]:
+                at_key.append(row)
+            else:
+                taken.append(row[:ROW_KEY])
+        keyless = []
+        if taken:
+            before_taken = self._max_id()
+            inserted = self.conn.executemany(self.insert_overflow, taken).rowcount
+            if inserted == len(taken):
+                added_ids.update(row[ROW_ID] for row in taken)
+            else:
+                added_ids |= self._ids_added_since(before_taken)
+                keyless = [row for row in taken if row[ROW_ID] not in added_ids]
+        new = [row for row in chunk if row[ROW_ID] in added_ids]
+        return new, at_key, keyless
+
+    def _ids_added_since(self, before: int) -> set[str]:
+        return {
+            row[0]
+            for row in self.conn.execute(
+                "SELECT message_id FROM messages WHERE id > ?", (before,)
+            )
+        }
 
     def _tally(self, new: list[tuple]) -> None:
         tallies: dict[tuple[str, str, str], int] = {}
@@ -258,13 +341,23 @@ class BatchWriter:
                 tallies[key] = tallies.get(key, 0) + 1
         self.conn.executemany(ADD_TALLIES, [(*key, n) for key, n in tallies.items()])
 
-    def _match_picks(self, before: int) -> None:
+    def _match_picks(self, before: int, chunk: list[tuple]) -> None:
         conn = self.conn
         if not conn.execute(
             "SELECT 1 FROM picks WHERE message_rowid IS NULL LIMIT 1"
         ).fetchone():
             return
-        for text in conn.execute(TEXTS_WITH_OPEN_PICKS, (before,)).fetchall():
+        texts = conn.execute(TEXTS_WITH_OPEN_PICKS, (before,)).fetchall()
+        if len(texts) > 1:
+            # The rows went in by key; their picks go in the file's order.
+            wanted = {text[4] for text in texts}
+            order = {
+                row[ROW_ID]: position
+                for position, row in enumerate(chunk)
+                if row[ROW_ID] in wanted
+            }
+            texts.sort(key=lambda text: order[text[4]])
+        for text in texts:
             conn.execute(
                 MATCH_PICK,
                 dict(zip(("id", "from_number", "to_number", "sent_at"), text)),

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Callable
 
+from .. import message_keys
 from ..errors import InvalidPhoneError
 from ..outcomes import (
     INBOUND,
@@ -56,6 +57,7 @@ SIXTY = {f"{n:02d}": n for n in range(60)}
 # Index of each value in a message row, as the importer stores it.
 ROW_ID, ROW_FROM, ROW_TO, ROW_OUTBOUND = 0, 1, 2, 3
 ROW_DETAIL, ROW_SENT_AT, ROW_LOCAL_DAY = 6, 8, 10
+ROW_KEY = 12
 ROW_COLUMNS = (
     "message_id",
     "from_number",
@@ -69,6 +71,7 @@ ROW_COLUMNS = (
     "time_source",
     "local_day",
     "updated_at",
+    "message_key",
 )
 
 
@@ -133,6 +136,7 @@ def make_row_builder(
     imported_at: int,
     day_zone: tzinfo,
     events: list[tuple],
+    key_of: Callable[[str, str], int] | None = None,
 ) -> Callable[[list[str]], tuple]:
     """A function from one record's fields to its messages row.
 
@@ -141,7 +145,10 @@ def make_row_builder(
     in ``zone``; calendar days are those of ``day_zone``. The function returns the row
     (see ROW_COLUMNS), appends any opt-out event the record carries to
     ``events``, and raises Rejected for a record that cannot be stored.
+    A row's message key is ``key_of(provider, message_id)``, by default
+    message_keys.message_key.
     """
+    key_of = key_of or message_keys.message_key
     i_id, i_from, i_to = columns[ID], columns[FROM], columns[TO]
     i_status = columns[STATUS]
     # An absent optional field is -1, which reads as "" below.
@@ -291,6 +298,7 @@ def make_row_builder(
             time_source,
             day,
             updated_at,
+            key_of(provider, message_id),
         )
 
     return build

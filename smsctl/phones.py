@@ -19,6 +19,7 @@ from .errors import InvalidPhoneError
 # Read by path: importlib.resources would cost a cold pick several milliseconds.
 AREA_CODES_CSV = Path(__file__).parent / "data" / "area_codes.csv"
 NANP_DIGITS = re.compile(r"\+?1?([2-9][0-9][0-9])([2-9][0-9]{6})")
+E164_NANP = re.compile(r"\+1([2-9][0-9][0-9])[2-9][0-9]{6}")
 FORMATTING = re.compile(r"[\s().\-]")
 
 # Area codes of the shipped table where phonenumbers (the pinned release)
@@ -95,6 +96,12 @@ def _split(field: str) -> tuple[str, ...]:
     return tuple(part for part in field.split(";") if part)
 
 
+@lru_cache(maxsize=1)
+def _area_codes_known_whole() -> frozenset[str]:
+    """Area codes where every number of the NANP pattern is valid."""
+    return frozenset(_area_codes()) - PARTLY_VALID_AREA_CODES
+
+
 def area_code_facts(area_code: str) -> AreaCode | None:
     """The facts of a geographic NANP area code, or None for any other code."""
     return _area_codes().get(area_code)
@@ -104,11 +111,21 @@ def all_area_codes() -> list[AreaCode]:
     return list(_area_codes().values())
 
 
+def is_plain_nanp_e164(text: str) -> bool:
+    """Whether ``text`` is already a valid North American E.164 number, such
+    as +14155550123, by the rule normalize_phone applies: most numbers arrive
+    so, and this is their cheap path."""
+    match = E164_NANP.fullmatch(text)
+    return match is not None and match.group(1) in _area_codes_known_whole()
+
+
 def normalize_phone(text: str, what: str = "phone number") -> str:
     """``text`` as E.164, or InvalidPhoneError naming it.
 
     Numbers without a country code are read as North American.
     """
+    if text.__class__ is str and is_plain_nanp_e164(text):
+        return text
     raw = text.strip() if isinstance(text, str) else ""
     compact = FORMATTING.sub("", raw)
     match = NANP_DIGITS.fullmatch(compact)

@@ -22,7 +22,7 @@ from ..outcomes import (
     is_outbound,
     normalize_codes,
 )
-from ..phones import all_area_codes, normalize_phone
+from ..phones import is_plain_nanp_e164, normalize_phone
 from .dates import parse_other_time
 from .formats import (
     BODY,
@@ -46,7 +46,6 @@ OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 # A spreadsheet shows a long number as 1.4155550101E+10; the digits survive
 # only when the mantissa holds as many decimals as the exponent says.
 SCIENTIFIC = re.compile(r"\+?(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})")
-E164_NANP = re.compile(r"\+1([2-9]\d\d)[2-9]\d{6}")
 
 # Bounded caches, so memory stays flat however long the file.
 CACHE_LIMIT = 8192
@@ -161,16 +160,9 @@ def make_row_builder(
     days: dict[int, str] = {}
     hours: dict[str, int] = {}
     fromisoformat = datetime.fromisoformat
-    area_codes = frozenset(code.area_code for code in all_area_codes())
 
     def phone(text: str, role: str) -> str:
-        # Most numbers are E.164 already, or lack only the "+": checked here
-        # with the rule normalize_phone applies, without its slower path.
-        match = E164_NANP.fullmatch(text)
-        if match and match.group(1) in area_codes:
-            number = text
-        else:
-            number = export_phone(text, role)
+        number = text if is_plain_nanp_e164(text) else export_phone(text, role)
         # Once full, the cache keeps what it holds (the senders come early):
         # recipients are many and seldom repeat.
         if len(phones) < CACHE_LIMIT:

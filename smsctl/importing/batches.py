@@ -197,6 +197,17 @@ WHERE id = ?
 """
 
 
+def outbound_tallies(rows: list[tuple]) -> dict[tuple[str, str, str], int]:
+    """What new ``rows`` add to the tallies: outbound texts per sender, day
+    and detail."""
+    tallies: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        if row[ROW_OUTBOUND]:
+            key = (row[ROW_FROM], row[ROW_LOCAL_DAY], row[ROW_DETAIL])
+            tallies[key] = tallies.get(key, 0) + 1
+    return tallies
+
+
 class BatchWriter:
     """Writes one file's rows a chunk at a time, committing as they add up.
 
@@ -256,8 +267,17 @@ class BatchWriter:
             )
         }
 
-    def write(self, chunk: list[tuple], events: list[tuple]) -> None:
-        """Store ``chunk`` (each message at most once) and its opt-out ``events``."""
+    def write(
+        self,
+        chunk: list[tuple],
+        events: list[tuple],
+        tallies: dict[tuple[str, str, str], int] | None = None,
+    ) -> None:
+        """Store ``chunk`` (each message at most once) and its opt-out ``events``.
+
+        ``tallies`` may give ``outbound_tallies(chunk)``, worked out where the
+        rows were read; they are used when every row of the chunk is new.
+        """
         if not self.in_transaction:
             self._begin()
         conn, result = self.conn, self.result
@@ -270,11 +290,12 @@ class BatchWriter:
                 new, at_key, keyless = chunk, [], []
             else:
                 new, at_key, keyless = self._sort_out(chunk, before, added)
+                tallies = None
             changed = conn.executemany(self.merge, at_key).rowcount if at_key else 0
             if keyless:
                 changed += conn.executemany(self.merge_overflow, keyless).rowcount
             if new:
-                self._tally(new)
+                self._add_tallies(outbound_tallies(new) if tallies is None else tallies)
                 self._match_picks(before, chunk)
             outside = [
                 row[ROW_FROM]
@@ -333,12 +354,7 @@ class BatchWriter:
             )
         }
 
-    def _tally(self, new: list[tuple]) -> None:
-        tallies: dict[tuple[str, str, str], int] = {}
-        for row in new:
-            if row[ROW_OUTBOUND]:
-                key = (row[ROW_FROM], row[ROW_LOCAL_DAY], row[ROW_DETAIL])
-                tallies[key] = tallies.get(key, 0) + 1
+    def _add_tallies(self, tallies: dict[tuple[str, str, str], int]) -> None:
         self.conn.executemany(ADD_TALLIES, [(*key, n) for key, n in tallies.items()])
 
     def _match_picks(self, before: int, chunk: list[tuple]) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 
 from ..errors import SmsctlError
+from .batches import outbound_tallies
 from .records import ROW_ID, Rejected
 from .source import ExportFile
 
@@ -42,6 +43,7 @@ class Batch:
     rows: list[tuple] = field(default_factory=list)  # each message at most once
     events: list[tuple] = field(default_factory=list)  # opt-out events
     rejections: list[tuple[int, str, str]] = field(default_factory=list)
+    tallies: dict = field(default_factory=dict)  # outbound_tallies(rows)
     rows_read: int = 0  # records read for this batch, rejected ones included
     bytes_read: int = 0  # of the whole file so far, for progress
     sha256: str | None = None  # set on the last batch: the whole file's digest
@@ -81,6 +83,7 @@ def read_batches(
         # The reader's own rejections are records it read but did not yield.
         done.rows_read += len(bad) - rejected
         done.events, done.rejections = events[:], bad[:]
+        done.tallies = outbound_tallies(done.rows)
         done.bytes_read = export.bytes_read
         events.clear()
         bad.clear()

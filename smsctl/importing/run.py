@@ -188,7 +188,7 @@ def _read_and_store(
             result.rows_read += batch.rows_read
             for line, reason, raw in batch.rejections:
                 _reject(result, options, line, reason, raw)
-            writer.write(batch.rows, batch.events)
+            writer.write(batch.rows, batch.events, batch.tallies)
             _note_outside_pool(result, writer.outside_pool_senders)
             options.on_progress(result.file, batch.bytes_read, export.size)
             digest = batch.sha256 or digest

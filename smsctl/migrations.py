@@ -1,9 +1,15 @@
-"""Schema migrations: named, ordered, recorded, each in its own transaction.
+"""Schema migrations: named, ordered, recorded, applied in one transaction.
 
 A released migration is never edited; a change of schema is a new function
 appended to MIGRATIONS. ``PRAGMA user_version`` mirrors how many have been
 applied, so that opening an up-to-date database costs one pragma and never
 imports sqlite-utils.
+
+The pending migrations are applied together inside one write transaction
+taken at once (BEGIN IMMEDIATE), each within a savepoint of it. Two
+processes that open an older database at the same moment are so put one
+after the other: the second waits for the first, then finds nothing left
+to apply, rather than failing on a half-applied upgrade.
 """
 
 from __future__ import annotations
@@ -259,12 +265,15 @@ MIGRATIONS: list[Callable] = [m001_initial, m002_message_keys]
 
 
 def apply_migrations(store: Store) -> None:
-    """Apply the pending migrations, recording each one by name."""
+    """Apply the pending migrations, recording each one by name, all or none."""
     from sqlite_utils import Database, Migrations
 
     migrations = Migrations("smsctl")
     for function in MIGRATIONS:
         migrations(name=function.__name__)(function)
     db = Database(store.conn)
-    migrations.apply(db)
-    store.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    with store.transaction():
+        # Which are pending is read inside the transaction: another process
+        # may have applied them while this one waited for it.
+        migrations.apply(db)
+        store.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")

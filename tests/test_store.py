@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -329,3 +332,40 @@ def test_an_upgrade_keeps_messages_that_share_a_key(
         (21, "twilio", "SM03", "received", None),
         (22, "twilio", "SM04", "sent", None),
     ]
+
+
+def test_processes_opening_an_old_database_at_once_upgrade_it_once(
+    db_path, monkeypatch
+):
+    database_of_schema_1(db_path, monkeypatch)
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        # Enough texts that the upgrade takes a while: the others wait for it.
+        conn.execute(
+            f"INSERT INTO messages ({MESSAGE_V1_COLUMNS}) "
+            "WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 200100) "
+            f"SELECT i, 'twilio', 'SMX' || i, '{SF_1}', '+12125550141', 1, "
+            "'delivered', '', 'delivered', 2, 1796119200, 'sent', '2026-12-01', "
+            "NULL, 1 FROM n"
+        )
+    env = dict(os.environ, SMSCTL_DB=str(db_path))
+    listing = [sys.executable, "-m", "smsctl", "numbers", "list", "--format", "json"]
+    processes = [
+        subprocess.Popen(
+            listing, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+    finished = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], finished
+    assert [err for _, err in finished] == [b"", b"", b""]
+    assert len({out for out, _ in finished}) == 1
+    with closing(sqlite3.connect(db_path)) as conn:
+        applied = conn.execute(
+            "SELECT name FROM _sqlite_migrations ORDER BY id"
+        ).fetchall()
+        assert applied == [("m001_initial",), ("m002_message_keys",)]
+        assert (
+            conn.execute("SELECT count(*), count(message_key) FROM messages").fetchone()
+            == (200_001 + len(SCHEMA_1_MESSAGES),) * 2
+        )

@@ -177,13 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the sqlite3 shell is needed: apt-get install sqlite3")
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    big, small, tiny = (
-        max(100, int(n * args.scale)) for n in (1_000_000, 100_000, 10_000)
+    big, mid, small, tiny = (
+        max(100, int(n * args.scale)) for n in (1_000_000, 300_000, 100_000, 10_000)
     )
     senders = pool_numbers(50)
     end = utc(NOW)
     files = {}
-    for rows in (big, small, tiny):
+    for rows in (big, mid, small, tiny):
         files[rows] = work / f"twilio_{rows}.csv"
         if not files[rows].exists():
             print(f"generating a {rows:,}-row Twilio export...", file=sys.stderr)
@@ -217,22 +217,24 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
-    new_pool(big_db, senders)
-    big_peak = peak_memory_kib(
-        SMSCTL + ["logs", "import", str(files[big]), "--quiet"], smsctl_env(big_db)
-    )
-    small_db = work / "small.db"
-    new_pool(small_db, senders)
-    small_peak = peak_memory_kib(
-        SMSCTL + ["logs", "import", str(files[small]), "--quiet"], smsctl_env(small_db)
-    )
+    # Memory: the import's page cache (32 MiB) fills as its indexes grow, and
+    # is full by a few hundred thousand rows; from there the peak must stay.
+    peaks = {}
+    for rows in (big, mid, small):
+        memory_db = work / "memory.db"
+        new_pool(memory_db, senders)
+        peaks[rows] = peak_memory_kib(
+            SMSCTL + ["logs", "import", str(files[rows]), "--quiet"],
+            smsctl_env(memory_db),
+        )
     results.append(
         {
-            "figure": f"import peak memory (PSS) {big:,} vs {small:,} rows",
-            "ratio": round(big_peak / small_peak, 2),
+            "figure": f"import peak memory (PSS) {big:,} vs {mid:,} rows",
+            "ratio": round(peaks[big] / peaks[mid], 2),
             "goal": "< 100 MiB, flat",
-            "met": big_peak < 100 * 1024 and big_peak / small_peak < 1.25,
-            "detail": f"{big_peak / 1024:.1f} MiB vs {small_peak / 1024:.1f} MiB",
+            "met": peaks[big] < 100 * 1024 and peaks[big] / peaks[mid] < 1.1,
+            "detail": f"{peaks[big] / 1024:.1f} MiB vs {peaks[mid] / 1024:.1f} MiB "
+            f"({small:,} rows: {peaks[small] / 1024:.1f} MiB)",
         }
     )
 

@@ -28,7 +28,7 @@ from .records import ROW_ID, Rejected
 from .source import ExportFile
 
 # Rows sent and stored together: one INSERT statement each.
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 5_000
 # Whether batches are read in a forked child (where the system can fork).
 READ_IN_CHILD = hasattr(os, "fork")
 # A batch is sent early once it holds this many rejected records, so that a

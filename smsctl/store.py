@@ -122,6 +122,11 @@ def _connect(path: Path, new: bool) -> Store:
         if new:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         _migrate(store)
+    except sqlite3.OperationalError:
+        # Busy (another process holds the database longer than the busy
+        # timeout, as while it upgrades the schema): reported as such.
+        conn.close()
+        raise
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise UsageError(

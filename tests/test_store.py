@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from smsctl import message_keys, migrations
+from smsctl import store as store_module
 from smsctl.errors import NoDatabaseError, UsageError
 from smsctl.migrations import MIGRATIONS
 from smsctl.numbers import add_number, init_database
@@ -369,3 +370,21 @@ def test_processes_opening_an_old_database_at_once_upgrade_it_once(
             conn.execute("SELECT count(*), count(message_key) FROM messages").fetchone()
             == (200_001 + len(SCHEMA_1_MESSAGES),) * 2
         )
+
+
+def test_an_upgrade_kept_waiting_too_long_says_the_database_is_busy(
+    cli, db_path, monkeypatch
+):
+    database_of_schema_1(db_path, monkeypatch)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        result = cli("numbers", "list", "--format", "json")
+        holder.execute("ROLLBACK")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the database is busy or unwritable (database is locked); " "try again\n"
+    )
+    cli.ok("numbers", "list", "--format", "json")
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)

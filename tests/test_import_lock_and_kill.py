@@ -106,6 +106,16 @@ def smsctl(db: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def start_import(db: Path, export: Path) -> subprocess.Popen:
+    """``smsctl logs import --quiet export`` running in its own process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(export)],
+        env=smsctl_env(db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def new_pool(db: Path) -> None:
     init_database(db, SENDERS[0])
     store = open_store(db)
@@ -218,12 +228,7 @@ def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
     expected, clean_entry = clean
     db = tmp_path / "killed.db"
     db.write_bytes(empty_pool.read_bytes())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(big_export)],
-        env=smsctl_env(db),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_import(db, big_export)
     try:
         deadline = time.monotonic() + 120
         committed = 0

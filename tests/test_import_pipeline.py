@@ -12,8 +12,6 @@ import errno
 import itertools
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from tests.test_import_lock_and_kill import (
     new_pool,
     query,
     smsctl,
-    smsctl_env,
+    start_import,
     state,
     write_export,
 )
@@ -180,12 +178,7 @@ def test_killing_an_import_frees_the_lock_at_once_and_ends_its_reader(tmp_path):
     export = tmp_path / "large.csv"
     write_export(export, 150_000)
     assert smsctl(db, "config", "set", "import.wait_seconds", "0").returncode == 0
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(export)],
-        env=smsctl_env(db),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_import(db, export)
     try:
         deadline = time.monotonic() + 60
         readers: list[int] = []

@@ -106,22 +106,25 @@ def insert_sql(provider: str, import_id: int, overflow: bool = False) -> str:
 def merge_sql(provider: str, import_id: int, overflow: bool = False) -> str:
     """Merges one row into its stored message: the winner's fields, the best time.
 
-    The message is the one stored at the row's key, or with ``overflow`` the
-    one stored without a key, the row then given without its key.
+    The message is the one stored at the row's key, the row then given with
+    that message's id after its values (found by KEY_HOLDERS: a lookup by id
+    is cheaper than one by key); or with ``overflow``, the one stored without
+    a key, the row then given without its key.
     """
     _check_provider_key(provider)
     sets = [f"{c} = iif({WINS}, {_numbered(c)}, {c})" for c in WINNER_COLUMNS]
     sets.append(f"import_id = iif({WINS}, {int(import_id)}, import_id)")
     sets += [f"{c} = iif({TAKES_TIME}, {_numbered(c)}, {c})" for c in TIME_COLUMNS]
-    where_key = (
-        "message_key IS NULL"
-        if overflow
-        else f"message_key = {_numbered('message_key')}"
-    )
+    if overflow:
+        where = (
+            f"message_key IS NULL AND provider = '{provider}' "
+            f"AND message_id = {_numbered('message_id')}"
+        )
+    else:
+        where = f"id = ?{len(ROW_COLUMNS) + 1}"
     return (
         f"UPDATE messages SET {', '.join(sets)} "
-        f"WHERE {where_key} AND provider = '{provider}' "
-        f"AND message_id = {_numbered('message_id')} AND ({WINS} OR {BETTER_TIME})"
+        f"WHERE {where} AND ({WINS} OR {BETTER_TIME})"
     )
 
 
@@ -161,7 +164,7 @@ WHERE contacts.source = 'import' AND contacts.import_id IN ({open_imports})
 # tell a later record of a stored message from a different message that has
 # the same key.
 KEY_HOLDERS = """
-SELECT message_key, message_id FROM messages
+SELECT message_key, message_id, id FROM messages
 WHERE message_key IN (SELECT value FROM json_each(?)) AND provider = ?
 """
 
@@ -322,16 +325,23 @@ class BatchWriter:
         row whose key is held by a different message is stored without a key,
         unless its message is stored so already. Returns the rows added (all
         rows stored since ``before``), the rows of messages stored at their
-        key and, without their key, the rows of messages stored without one.
+        key, each followed by the stored message's id, and, without their
+        key, the rows of messages stored without one.
         """
         added_ids = self._ids_added_since(before) if added else set()
         rest = [row for row in chunk if row[ROW_ID] not in added_ids]
         keys = json.dumps([row[ROW_KEY] for row in rest])
-        holders = dict(self.conn.execute(KEY_HOLDERS, (keys, self.provider)))
+        holders = {
+            key: (message_id, stored_id)
+            for key, message_id, stored_id in self.conn.execute(
+                KEY_HOLDERS, (keys, self.provider)
+            )
+        }
         at_key, taken = [], []
         for row in rest:
-            if holders.get(row[ROW_KEY]) == row[ROW_ID]:
-                at_key.append(row)
+            message_id, stored_id = holders.get(row[ROW_KEY], (None, None))
+            if message_id == row[ROW_ID]:
+                at_key.append((*row, stored_id))
             else:
                 taken.append(row[:ROW_KEY])
         keyless = []

@@ -98,7 +98,9 @@ class ExportFile:
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
-            raw = open(self.path, "rb", buffering=0)
+            # Without blocking: opening a named pipe would otherwise wait for
+            # a writer, holding the import lock meanwhile.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except IsADirectoryError:
             raise UsageError(f"{path} is a directory; give an export file") from None
         except FileNotFoundError:
@@ -106,9 +108,20 @@ class ExportFile:
         except OSError as exc:
             raise UsageError(f"cannot open {path}: {exc.strerror}") from None
         try:
-            info = os.fstat(raw.fileno())
+            info = os.fstat(fd)
             if stat.S_ISDIR(info.st_mode):
                 raise UsageError(f"{path} is a directory; give an export file")
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(
+                    f"{path} is not a regular file (a pipe or a device); "
+                    "save the export to a file and give that"
+                )
+            os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        raw = open(fd, "rb", buffering=0)
+        try:
             self.size = info.st_size
             head = raw.read(SNIFF_BYTES)
             raw.seek(0)

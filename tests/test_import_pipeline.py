@@ -12,6 +12,7 @@ import errno
 import itertools
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -193,6 +194,69 @@ def test_killing_an_import_frees_the_lock_at_once_and_ends_its_reader(tmp_path):
     # The reader never held the import lock: a new import may start at once.
     rerun = smsctl(db, "logs", "import", "--quiet", str(export))
     assert rerun.returncode == 0, rerun.stderr
+    deadline = time.monotonic() + 10
+    while not has_ended(readers[0]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert has_ended(readers[0])
+
+
+def test_a_reader_that_dies_on_one_file_leaves_the_next_files_imported(
+    tmp_path, cli, monkeypatch, export
+):
+    db = tmp_path / "two.db"
+    new_pool(db)
+    second = FIXTURES / "telnyx_mdr.csv"
+    monkeypatch.setattr(
+        run, "make_row_builder", dying_after(25_000, lambda: os._exit(9))
+    )
+    result = import_in_process(cli, db, export, second)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {export}: the process reading it ended before the file did; "
+        "run the same import again to finish it\n"
+    )
+    assert result.stdout == (
+        f"{second}: Telnyx message detail records, 12 read, 12 added, "
+        "0 updated, 0 unchanged, 0 rejected\n"
+    )
+    assert query(db, "SELECT file, finished_at IS NOT NULL FROM imports") == [
+        (str(export), 0),
+        (str(second), 1),
+    ]
+
+
+def test_a_named_pipe_is_refused_at_once_without_waiting_for_a_writer(tmp_path):
+    db = tmp_path / "fifo.db"
+    new_pool(db)
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    done = smsctl(db, "logs", "import", str(fifo))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"Error: {fifo} is not a regular file (a pipe or a device); "
+        "save the export to a file and give that\n"
+    )
+    assert query(db, "SELECT count(*) FROM imports") == [(0,)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux prctl")
+def test_a_stopped_reader_ends_with_its_killed_parent(tmp_path):
+    db = tmp_path / "stopped.db"
+    new_pool(db)
+    export = tmp_path / "large.csv"
+    write_export(export, 150_000)
+    process = start_import(db, export)
+    try:
+        deadline = time.monotonic() + 60
+        readers: list[int] = []
+        while not readers and time.monotonic() < deadline and process.poll() is None:
+            readers = children_of(process.pid)
+            time.sleep(0.005)
+        assert len(readers) == 1
+        os.kill(readers[0], signal.SIGSTOP)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
     deadline = time.monotonic() + 10
     while not has_ended(readers[0]) and time.monotonic() < deadline:
         time.sleep(0.01)

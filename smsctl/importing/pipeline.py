@@ -29,6 +29,7 @@ from .source import ExportFile
 
 # Rows sent and stored together: one INSERT statement each.
 CHUNK_ROWS = 5_000
+PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 # Whether batches are read in a forked child (where the system can fork).
 READ_IN_CHILD = hasattr(os, "fork")
 # A batch is sent early once it holds this many rejected records, so that a
@@ -138,9 +139,10 @@ def batches_from_child(
     # Objects that exist now are left out of the child's garbage collections,
     # which would otherwise write to them and so copy the parent's memory.
     gc.freeze()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
-        _run_child(produce, sender, [sender.fileno(), *keep_fds], name)
+        _run_child(produce, sender, [sender.fileno(), *keep_fds], name, parent)
     gc.unfreeze()
     sender.close()
     finished = False
@@ -170,13 +172,21 @@ def _run_child(
     sender: Connection,
     keep: list[int],
     name: str,
+    parent: int,
 ) -> None:
     """The child's whole life: send every batch, then exit without cleanup."""
     code = 0
     try:
         # Ctrl-C is the parent's to handle; it ends this process.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _end_with_parent(parent)
         _close_fds_except(keep)
+        # Nothing is written here; a child that outlives a killed parent must
+        # not keep a caller's output pipes open.
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
         for batch in produce():
             sender.send(batch)
     except BrokenPipeError:
@@ -196,6 +206,20 @@ def _run_child(
         # No interpreter shutdown: it could flush the parent's buffers again
         # or close the parent's database connection under it.
         os._exit(code)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when ``parent`` dies, even while it is
+    stopped; elsewhere the closed pipe ends it at its next send."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request
+        os._exit(1)
 
 
 def _picklable(exc: BaseException) -> BaseException:

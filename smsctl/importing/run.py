@@ -19,7 +19,7 @@ from ..settings import load_settings
 from ..store import Store
 from .batches import BatchWriter
 from .detect import Opened, check_provider, open_export
-from .pipeline import batches_from_child, read_batches
+from .pipeline import ReaderProcessError, batches_from_child, read_batches
 from .lock import import_lock
 from .readers import HeaderError
 from .records import make_row_builder
@@ -132,7 +132,12 @@ def _import_one(
             result.exit_code, result.error = 2, f"{path}: cannot be decoded ({exc})"
             return result
         result.provider, result.label = opened.provider, opened.label
-        _read_and_store(store, export, opened, bad, result, options, zone_name)
+        try:
+            _read_and_store(store, export, opened, bad, result, options, zone_name)
+        except ReaderProcessError as exc:
+            # What was committed stays; the next files are still imported.
+            result.exit_code, result.error = exc.exit_code, str(exc)
+            return result
     result.exit_code = 1 if result.rejected else 0
     return result
 

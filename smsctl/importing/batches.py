@@ -1,5 +1,11 @@
 """Storing an import's message rows, and all that follows from them.
 
+Known shortfall: storing is the slower half of an import (see pipeline.py),
+and a million-row import takes about 4.4 times the sqlite3 shell's plain
+``.import`` of the same file, against a goal of 2 (README, Benchmarks). Most
+of it is SQLite's work on the two indexes of messages and Python binding
+each value.
+
 Rows reach the database in chunks. A chunk is inserted in the order of its
 message keys (message_keys.py), with one prepared statement that skips rows
 whose key is taken; those rows are then merged into the stored messages by

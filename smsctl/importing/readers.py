@@ -20,6 +20,10 @@ from .source import ExportFile, _DecodeErrors, has_undecodable
 # An enormous field is rejected with its row rather than read into memory whole.
 FIELD_LIMIT = 1 << 20
 csv.field_size_limit(FIELD_LIMIT)
+# Known shortcoming: the limit applies once a physical line has been read
+# whole, and the kept raw lines hold it a second time. A single line of tens
+# of MiB (a 50 MiB field was tried) is rejected with its row, but the import
+# peaks well above the 100 MiB it keeps to for any export of ordinary lines.
 RAW_LIMIT = 4000
 # How many lines a CSV reader keeps behind its position for raw texts.
 KEEP_LINES = 2048

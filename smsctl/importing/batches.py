@@ -1,7 +1,7 @@
 """Storing an import's message rows, and all that follows from them.
 
 Known shortfall: storing is the slower half of an import (see pipeline.py),
-and a million-row import takes about 4.4 times the sqlite3 shell's plain
+and a million-row import takes 3.6 to 4.4 times the sqlite3 shell's plain
 ``.import`` of the same file, against a goal of 2 (README, Benchmarks). Most
 of it is SQLite's work on the two indexes of messages and Python binding
 each value.

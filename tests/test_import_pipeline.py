@@ -172,32 +172,45 @@ def has_ended(pid: int) -> bool:
         return True
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
-def test_killing_an_import_frees_the_lock_at_once_and_ends_its_reader(tmp_path):
-    db = tmp_path / "killed.db"
+def large_import_and_its_reader(tmp_path) -> tuple[Path, Path, object, int]:
+    """A fresh pool, a large export, its import started in another process,
+    and the pid of that import's reading child once it exists."""
+    db = tmp_path / "pool.db"
     new_pool(db)
     export = tmp_path / "large.csv"
     write_export(export, 150_000)
     assert smsctl(db, "config", "set", "import.wait_seconds", "0").returncode == 0
     process = start_import(db, export)
-    try:
-        deadline = time.monotonic() + 60
-        readers: list[int] = []
-        while not readers and time.monotonic() < deadline and process.poll() is None:
-            readers = children_of(process.pid)
-            time.sleep(0.005)
-        process.send_signal(signal.SIGKILL)
-    finally:
+    deadline = time.monotonic() + 60
+    readers: list[int] = []
+    while not readers and time.monotonic() < deadline and process.poll() is None:
+        readers = children_of(process.pid)
+        time.sleep(0.005)
+    if len(readers) != 1:
+        process.kill()
         process.wait()
-    assert process.returncode == -signal.SIGKILL and len(readers) == 1
+        pytest.fail(f"no single reading child appeared: {readers}")
+    return db, export, process, readers[0]
+
+
+def wait_until_ended(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not has_ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return has_ended(pid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_killing_an_import_frees_the_lock_at_once_and_ends_its_reader(tmp_path):
+    db, export, process, reader = large_import_and_its_reader(tmp_path)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
 
     # The reader never held the import lock: a new import may start at once.
     rerun = smsctl(db, "logs", "import", "--quiet", str(export))
     assert rerun.returncode == 0, rerun.stderr
-    deadline = time.monotonic() + 10
-    while not has_ended(readers[0]) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert has_ended(readers[0])
+    assert wait_until_ended(reader)
 
 
 def test_a_reader_that_dies_on_one_file_leaves_the_next_files_imported(
@@ -241,23 +254,8 @@ def test_a_named_pipe_is_refused_at_once_without_waiting_for_a_writer(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux prctl")
 def test_a_stopped_reader_ends_with_its_killed_parent(tmp_path):
-    db = tmp_path / "stopped.db"
-    new_pool(db)
-    export = tmp_path / "large.csv"
-    write_export(export, 150_000)
-    process = start_import(db, export)
-    try:
-        deadline = time.monotonic() + 60
-        readers: list[int] = []
-        while not readers and time.monotonic() < deadline and process.poll() is None:
-            readers = children_of(process.pid)
-            time.sleep(0.005)
-        assert len(readers) == 1
-        os.kill(readers[0], signal.SIGSTOP)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait()
-    deadline = time.monotonic() + 10
-    while not has_ended(readers[0]) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert has_ended(readers[0])
+    _, _, process, reader = large_import_and_its_reader(tmp_path)
+    os.kill(reader, signal.SIGSTOP)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert wait_until_ended(reader)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import message_keys
 from .store import Store
 
 SCHEMA_V1 = """
@@ -241,9 +240,11 @@ def m002_message_keys(db) -> None:
     keeps its id (picks.message_rowid refers to it), and the index and
     triggers of m001 are made again as they were.
     """
-    db.conn.create_function(
-        "smsctl_message_key", 2, message_keys.message_key, deterministic=True
-    )
+    # Imported here: every command loads this module to compare versions, and
+    # hashlib would add milliseconds to a cold pick.
+    from .message_keys import message_key
+
+    db.conn.create_function("smsctl_message_key", 2, message_key, deterministic=True)
     db.execute(MESSAGES_V2)
     db.execute(
         f"INSERT INTO messages_v2 ({MESSAGE_COLUMNS_V1}, message_key) "

@@ -11,6 +11,7 @@ shared machine slows both sides alike.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import smsctl
 from smsctl.numbers import add_number, init_database
 from smsctl.store import open_store
 
@@ -175,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if shutil.which("sqlite3") is None:
         raise SystemExit("the sqlite3 shell is needed: apt-get install sqlite3")
+    # An installed package has its bytecode compiled (pip does it for a wheel,
+    # make install here); without it, and with PYTHONDONTWRITEBYTECODE set,
+    # every smsctl process would compile its modules from source again.
+    compileall.compile_dir(Path(smsctl.__file__).parent, quiet=1)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
     big, mid, small, tiny = (

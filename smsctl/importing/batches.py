@@ -333,6 +333,11 @@ class BatchWriter:
         rows stored since ``before``), the rows of messages stored at their
         key, each followed by the stored message's id, and, without their
         key, the rows of messages stored without one.
+
+        Known shortcoming: a file imported again costs this lookup for every
+        row on top of the failed insert and the merge, so re-importing a
+        million unchanged rows takes about one and a half times as long as
+        importing them fresh.
         """
         added_ids = self._ids_added_since(before) if added else set()
         rest = [row for row in chunk if row[ROW_ID] not in added_ids]

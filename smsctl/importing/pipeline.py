@@ -1,10 +1,10 @@
 """Reading an export into batches of rows, in a second process where possible.
 
-Reading a file (decoding, CSV, dates, phone numbers) and storing its rows
-(SQLite's index work) each take about half of a large import. They overlap:
-a child process forked after the header is read turns records into batches
-of rows and sends each one down a pipe, while the parent stores the batch
-before. The child holds no database or lock file open; it exits when its
+Reading a file (decoding, CSV, dates, phone numbers, message keys) and
+storing its rows (SQLite's index work) each take seconds per million rows,
+storing the longer. They overlap: a child process forked after the header
+is read turns records into batches of rows, with their tallies, and sends
+each one down a pipe, while the parent stores the batch before. The child holds no database or lock file open; it exits when its
 file is read, when the parent stops reading (a full pipe makes it wait, a
 closed one ends it), or when the parent is killed.
 

@@ -67,6 +67,61 @@ def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_kept(
     assert count(db_path, "messages") == 3
 
 
+def twilio_row(sid: str, body: str) -> list[str]:
+    return [
+        "+14155550101",
+        "+12125550110",
+        body,
+        "delivered",
+        "2026-12-01T10:00:00Z",
+        "2010-04-01",
+        "1",
+        "",
+        "AC" + "1" * 32,
+        sid,
+        "outbound-api",
+        "-0.00790",
+        "USD",
+    ]
+
+
+def test_a_line_too_long_to_keep_rejects_its_record_alone(pool, db_path, tmp_path):
+    header = (FIXTURES / "crlf.csv").read_text(encoding="utf-8").splitlines()[0]
+    long_text = "x" * 4_300_000  # more than 4 MiB characters on one line
+    path = tmp_path / "long_lines.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        handle.write(header + "\n")
+        csv.writer(handle, lineterminator="\n").writerows(
+            [
+                twilio_row("SM01", long_text),  # line 2
+                twilio_row("SM02", f"a\n{long_text}\nb"),  # lines 3 to 5
+                twilio_row("SM03", "kept"),  # line 6
+            ]
+        )
+    rejects = tmp_path / "rejects.csv"
+    result = pool("logs", "import", "--quiet", "--rejects", str(rejects), str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}:2: rejected: has a line (2) longer than 4,194,304 characters\n"
+        f"{path}:3: rejected: has a line (4) longer than 4,194,304 characters\n"
+    )
+    assert result.stdout == (
+        f"{path}: Twilio console CSV, 3 read, 1 added, "
+        "0 updated, 0 unchanged, 2 rejected\n"
+    )
+    with open(rejects, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    # The too-long line is not kept; a mark stands in its place.
+    assert [row[3] for row in rows[1:]] == [
+        "(a line too long to keep)",
+        # made safe for a spreadsheet, as every raw text starting with "+"
+        '\'+14155550101,+12125550110,"a\n(a line too long to keep)\nb",delivered,'
+        "2026-12-01T10:00:00Z,2010-04-01,1,,AC" + "1" * 32 + ",SM02,outbound-api,"
+        "-0.00790,USD",
+    ]
+    assert count(db_path, "messages") == 1
+
+
 def test_blank_lines_are_not_records(pool, db_path, tmp_path):
     text = (FIXTURES / "crlf.csv").read_text(encoding="utf-8")
     header, first, second = text.splitlines()

@@ -20,10 +20,11 @@ from .source import ExportFile, _DecodeErrors, has_undecodable
 # An enormous field is rejected with its row rather than read into memory whole.
 FIELD_LIMIT = 1 << 20
 csv.field_size_limit(FIELD_LIMIT)
-# Known shortcoming: the limit applies once a physical line has been read
-# whole, and the kept raw lines hold it a second time. A single line of tens
-# of MiB (a 50 MiB field was tried) is rejected with its row, but the import
-# peaks well above the 100 MiB it keeps to for any export of ordinary lines.
+# A physical line longer than this many characters is never held whole: it
+# is read to its end in pieces and its record rejected, so that one enormous
+# line cannot take memory past what an ordinary export needs.
+LINE_LIMIT = 4 << 20
+LONG_LINE = "(a line too long to keep)\n"
 RAW_LIMIT = 4000
 # How many lines a CSV reader keeps behind its position for raw texts.
 KEEP_LINES = 2048
@@ -87,6 +88,35 @@ def read_csv_header(head_text: str) -> list[str]:
     return [name.strip() for name in first]
 
 
+class BoundedLines:
+    """The lines of a text stream, none longer than ``limit`` characters.
+
+    A longer line is read to its end in pieces and dropped; LONG_LINE stands
+    in its place, so that line numbers stay right, and ``long_lines`` holds
+    the numbers of the lines dropped (the reader takes them out as it
+    reports them).
+    """
+
+    def __init__(self, text, limit: int = LINE_LIMIT):
+        self.text = text
+        self.limit = limit
+        self.long_lines: set[int] = set()
+
+    def __iter__(self) -> Iterator[str]:
+        readline, limit = self.text.readline, self.limit
+        number = 0
+        while line := readline(limit):
+            number += 1
+            if len(line) == limit and not line.endswith(("\n", "\r")):
+                while len(more := readline(limit)) == limit and not more.endswith(
+                    ("\n", "\r")
+                ):
+                    pass
+                self.long_lines.add(number)
+                line = LONG_LINE
+            yield line
+
+
 class CsvReader:
     """Records of a CSV export, each with the physical line it starts on.
 
@@ -97,7 +127,8 @@ class CsvReader:
     def __init__(self, export: ExportFile, layout: CsvLayout, on_bad: BadRowHandler):
         self.export = export
         self.on_bad = on_bad
-        lines, self._shadow = itertools.tee(export.text)
+        self._bounded = BoundedLines(export.text)
+        lines, self._shadow = itertools.tee(self._bounded)
         self._shadow_at = 0  # lines taken from the shadow so far
         self._reader = csv.reader(lines)
         try:
@@ -117,6 +148,7 @@ class CsvReader:
         width = len(self.header)
         decode_errors = _DecodeErrors
         clean_until = self.export.errors_at_open
+        long_lines = self._bounded.long_lines
         while True:
             end = self._end
             trim_at = self._shadow_at + KEEP_LINES
@@ -128,6 +160,8 @@ class CsvReader:
                     if start > trim_at:
                         self._skip_to(start - 1)
                         trim_at = start - 1 + KEEP_LINES
+                    if long_lines and self._holds_long_line(start, end):
+                        continue
                     if len(row) != width:
                         if not row or (len(row) == 1 and not row[0].strip()):
                             continue  # a blank line holds no record
@@ -154,7 +188,24 @@ class CsvReader:
             except csv.Error as exc:
                 self.line = start = self._end + 1
                 self._end = reader.line_num
+                if long_lines and self._holds_long_line(start, self._end):
+                    continue
                 self.on_bad(start, f"is not readable CSV ({exc})", self.raw())
+
+    def _holds_long_line(self, start: int, end: int) -> bool:
+        """Reject the record on lines start..end if one of them was too long."""
+        found = sorted(n for n in self._bounded.long_lines if n <= end)
+        if not found:
+            return False
+        self._bounded.long_lines.difference_update(found)
+        if found[-1] < start:
+            return False  # dropped lines of records already reported
+        self.on_bad(
+            start,
+            f"has a line ({found[-1]}) longer than {LINE_LIMIT:,} characters",
+            self.raw(),
+        )
+        return True
 
     def _skip_to(self, line: int) -> None:
         """Drop kept lines up to and including ``line``."""

@@ -122,6 +122,25 @@ def test_a_line_too_long_to_keep_rejects_its_record_alone(pool, db_path, tmp_pat
     assert count(db_path, "messages") == 1
 
 
+def test_a_json_line_too_long_to_keep_is_rejected_alone(pool, db_path, tmp_path):
+    lines = (FIXTURES / "twilio_lines.jsonl").read_text(encoding="utf-8").splitlines()
+    long_item = json.loads(lines[0]) | {"sid": "SMlong", "body": "x" * 4_300_000}
+    path = tmp_path / "long.jsonl"
+    path.write_text(
+        "\n".join([lines[0], json.dumps(long_item), *lines[1:]]) + "\n",
+        encoding="utf-8",
+    )
+    result = pool("logs", "import", "--quiet", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}:2: rejected: is longer than 4,194,304 characters\n"
+    )
+    assert result.stdout == (
+        f"{path}: Twilio JSON Lines, {len(lines) + 1} read, "
+        f"{len(lines)} added, 0 updated, 0 unchanged, 1 rejected\n"
+    )
+
+
 def test_blank_lines_are_not_records(pool, db_path, tmp_path):
     text = (FIXTURES / "crlf.csv").read_text(encoding="utf-8")
     header, first, second = text.splitlines()

@@ -259,8 +259,14 @@ class JsonLinesReader:
         self._text = ""
 
     def __iter__(self) -> Iterator[list[str]]:
-        for line, text in enumerate(self.export.text, start=1):
+        lines = BoundedLines(self.export.text)
+        for line, text in enumerate(lines, start=1):
             self.line, self._text = line, text
+            if line in lines.long_lines:
+                lines.long_lines.discard(line)
+                reason = f"is longer than {LINE_LIMIT:,} characters"
+                self.on_bad(line, reason, self.raw())
+                continue
             if not text.strip():
                 continue
             if has_undecodable(text):

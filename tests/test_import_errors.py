@@ -141,6 +141,14 @@ def test_a_json_line_too_long_to_keep_is_rejected_alone(pool, db_path, tmp_path)
     )
 
 
+@pytest.mark.skipif(not Path("/proc/version").exists(), reason="needs /proc")
+def test_a_file_that_reports_no_size_is_judged_by_what_it_holds(pool, db_path):
+    # Files under /proc report a size of 0 yet hold text.
+    result = pool("logs", "import", "/proc/version")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: /proc/version: no recognisable header: ")
+
+
 def test_blank_lines_are_not_records(pool, db_path, tmp_path):
     text = (FIXTURES / "crlf.csv").read_text(encoding="utf-8")
     header, first, second = text.splitlines()

@@ -82,7 +82,7 @@ def open_export(
 
     Raises HeaderError when no format fits: nothing is to be imported then.
     """
-    if export.size == 0 or not export.head.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not export.head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise HeaderError("the file is empty")
     if looks_binary(export.head):
         raise HeaderError("the file holds binary data, not a text export")

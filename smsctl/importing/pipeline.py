@@ -4,9 +4,10 @@ Reading a file (decoding, CSV, dates, phone numbers, message keys) and
 storing its rows (SQLite's index work) each take seconds per million rows,
 storing the longer. They overlap: a child process forked after the header
 is read turns records into batches of rows, with their tallies, and sends
-each one down a pipe, while the parent stores the batch before. The child holds no database or lock file open; it exits when its
-file is read, when the parent stops reading (a full pipe makes it wait, a
-closed one ends it), or when the parent is killed.
+each one down a pipe, while the parent stores the batch before. The child
+holds no database or lock file open; it exits when its file is read, when
+the parent stops reading (a full pipe makes it wait, a closed one ends
+it), or when the parent is killed.
 
 Where ``os.fork`` does not exist, the same batches are read in the process
 itself, one after another.

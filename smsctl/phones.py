@@ -131,8 +131,7 @@ def normalize_phone(text: str, what: str = "phone number") -> str:
     match = NANP_DIGITS.fullmatch(compact)
     if (
         match
-        and match.group(1) in _area_codes()
-        and match.group(1) not in PARTLY_VALID_AREA_CODES
+        and match.group(1) in _area_codes_known_whole()
         # "+415..." carries another country's code: phonenumbers judges it
         and (compact.startswith("+1") or not compact.startswith("+"))
     ):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
+from tests.test_logs_traps import ACCOUNT, console_row, sid, write_console
 
 FIXTURES = DATA / "import"
 BAD = FIXTURES / "bad_rows.csv"
@@ -67,37 +68,18 @@ def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_kept(
     assert count(db_path, "messages") == 3
 
 
-def twilio_row(sid: str, body: str) -> list[str]:
-    return [
-        "+14155550101",
-        "+12125550110",
-        body,
-        "delivered",
-        "2026-12-01T10:00:00Z",
-        "2010-04-01",
-        "1",
-        "",
-        "AC" + "1" * 32,
-        sid,
-        "outbound-api",
-        "-0.00790",
-        "USD",
-    ]
-
-
 def test_a_line_too_long_to_keep_rejects_its_record_alone(pool, db_path, tmp_path):
-    header = (FIXTURES / "crlf.csv").read_text(encoding="utf-8").splitlines()[0]
     long_text = "x" * 4_300_000  # more than 4 MiB characters on one line
-    path = tmp_path / "long_lines.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        handle.write(header + "\n")
-        csv.writer(handle, lineterminator="\n").writerows(
-            [
-                twilio_row("SM01", long_text),  # line 2
-                twilio_row("SM02", f"a\n{long_text}\nb"),  # lines 3 to 5
-                twilio_row("SM03", "kept"),  # line 6
-            ]
-        )
+    sender, recipient = "+14155550101", "+12125550110"
+    path = write_console(
+        tmp_path / "long_lines.csv",
+        [
+            console_row(1, sender, recipient, body=long_text),  # line 2
+            console_row(2, sender, recipient, body=f"a\n{long_text}\nb"),  # 3 to 5
+            console_row(3, sender, recipient, body="kept"),  # line 6
+        ],
+        newline="\n",
+    )
     rejects = tmp_path / "rejects.csv"
     result = pool("logs", "import", "--quiet", "--rejects", str(rejects), str(path))
     assert result.exit_code == 1
@@ -115,8 +97,8 @@ def test_a_line_too_long_to_keep_rejects_its_record_alone(pool, db_path, tmp_pat
     assert [row[3] for row in rows[1:]] == [
         "(a line too long to keep)",
         # made safe for a spreadsheet, as every raw text starting with "+"
-        '\'+14155550101,+12125550110,"a\n(a line too long to keep)\nb",delivered,'
-        "2026-12-01T10:00:00Z,2010-04-01,1,,AC" + "1" * 32 + ",SM02,outbound-api,"
+        f'\'{sender},{recipient},"a\n(a line too long to keep)\nb",delivered,'
+        f"2026-11-28T17:00:00Z,2010-04-01,1,,{ACCOUNT},{sid(2)},outbound-api,"
         "-0.00790,USD",
     ]
     assert count(db_path, "messages") == 1

@@ -264,9 +264,9 @@ def test_a_database_of_schema_1_upgrades_keeping_every_row(
     before = database_of_schema_1(db_path, monkeypatch)
     store = open_store(db_path)
     assert store.scalar("PRAGMA foreign_keys") == 1
-    assert store.scalar("PRAGMA user_version") == 2
+    assert store.scalar("PRAGMA user_version") == 3
     names = [row[0] for row in store.execute("SELECT name FROM _sqlite_migrations")]
-    assert names == ["m001_initial", "m002_message_keys"]
+    assert names == ["m001_initial", "m002_message_keys", "m003_no_time_source_check"]
     assert store.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert store.execute("PRAGMA foreign_key_check").fetchall() == []
     indexes = {row[1]: row[2] for row in store.execute("PRAGMA index_list(messages)")}
@@ -365,11 +365,73 @@ def test_processes_opening_an_old_database_at_once_upgrade_it_once(
         applied = conn.execute(
             "SELECT name FROM _sqlite_migrations ORDER BY id"
         ).fetchall()
-        assert applied == [("m001_initial",), ("m002_message_keys",)]
+        assert applied == [
+            ("m001_initial",),
+            ("m002_message_keys",),
+            ("m003_no_time_source_check",),
+        ]
         assert (
             conn.execute("SELECT count(*), count(message_key) FROM messages").fetchone()
             == (200_001 + len(SCHEMA_1_MESSAGES),) * 2
         )
+
+
+# --- m003: no CHECK on messages.time_source ------------------------------------
+
+
+def messages_sql(db_path) -> str:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
+        ).fetchone()[0]
+
+
+def test_a_database_of_schema_2_loses_the_check_and_keeps_every_row(
+    cli, db_path, monkeypatch
+):
+    with monkeypatch.context() as patched:
+        patched.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+        init_database(db_path, "+14155550100")
+        cli.ok("logs", "import", "--quiet", str(SAMPLE_EXPORT))
+    before = dump(db_path)
+    assert len(before["messages"]) == 30
+    schema_2 = messages_sql(db_path)
+    assert schema_2.count(migrations.TIME_SOURCE_CHECK) == 1
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+
+    store = open_store(db_path)
+    assert store.scalar("PRAGMA user_version") == 3
+    assert store.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    store.close()
+    assert messages_sql(db_path) == schema_2.replace(migrations.TIME_SOURCE_CHECK, "")
+    assert dump(db_path) == before
+    # The table takes rows as before.
+    cli.ok("logs", "import", "--quiet", str(SAMPLE_EXPORT))
+    assert dump(db_path)["messages"] == before["messages"]
+
+
+def test_a_new_database_has_no_check_on_messages(db_path):
+    init_database(db_path, "+14155550100")
+    assert "CHECK" not in messages_sql(db_path)
+
+
+def test_an_altered_messages_table_is_refused_in_one_line(cli, db_path, monkeypatch):
+    with monkeypatch.context() as patched:
+        patched.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+        init_database(db_path, "+14155550100")
+        open_store(db_path).close()
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("ALTER TABLE messages ADD COLUMN note TEXT")
+        conn.execute("ALTER TABLE messages RENAME COLUMN time_source TO source")
+    result = cli("numbers", "list", "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {db_path} cannot be used as an smsctl database: its messages "
+        "table is not as smsctl made it\n"
+    )
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
 
 
 def test_an_upgrade_kept_waiting_too_long_says_the_database_is_busy(

@@ -9,7 +9,12 @@ instead (see the ``messages_overflow`` index).
 
 from __future__ import annotations
 
+import struct
 from hashlib import blake2b
+
+# Each provider's prefix, hashed once: an import keys every row of a file.
+_PREFIXES: dict[str, blake2b] = {}
+_SIGNED_64 = struct.Struct(">q").unpack
 
 
 def message_key(provider: str, message_id: str) -> int:
@@ -18,5 +23,14 @@ def message_key(provider: str, message_id: str) -> int:
     Text that holds bytes an export failed to decode (lone surrogates) still
     gets a key, so that computing it never fails.
     """
-    text = f"{provider}\0{message_id}".encode("utf-8", "surrogatepass")
-    return int.from_bytes(blake2b(text, digest_size=8).digest(), "big", signed=True)
+    prefix = _PREFIXES.get(provider)
+    if prefix is None:
+        prefix = blake2b(_utf8(f"{provider}\0"), digest_size=8)
+        _PREFIXES[provider] = prefix
+    state = prefix.copy()
+    state.update(_utf8(message_id))
+    return _SIGNED_64(state.digest())[0]
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")

@@ -148,19 +148,28 @@ ON CONFLICT DO UPDATE SET n = n + excluded.n
 # (on a tie, the lower number) in the import that first sees it, and never
 # changes after. A killed import of the same file is still open: its rerun
 # may find an earlier text in the part the killed one had not reached.
+# A text's time and its sender's rank among the pool's numbers are packed in
+# one integer, (sent_at << 20) | rank, so that the earliest text, and on a
+# tie the lower number, is that integer's minimum: a pool holds far fewer
+# than 2**20 numbers.
 STICKY_CONTACTS = """
+WITH pool (number, rank) AS MATERIALIZED (
+    SELECT number, row_number() OVER (ORDER BY number) FROM numbers
+    WHERE removed_at IS NULL
+)
 INSERT INTO contacts (contact, number, since, source, import_id)
-SELECT to_number, substr(first, 13), CAST(substr(first, 1, 12) AS INTEGER), 'import',
-    {import_id}
+SELECT first.to_number, pool.number, first.text >> 20, 'import', {import_id}
 FROM (
-    SELECT to_number, min(format('%012d%s', sent_at, from_number)) AS first
-    FROM messages
-    WHERE id >= ? AND import_id IN ({open_imports}) AND outbound = 1
-      AND detail <> 'canceled'
-      -- "+": scan the new rows in order rather than look them up by sender
-      AND +from_number IN (SELECT number FROM numbers WHERE removed_at IS NULL)
-    GROUP BY to_number
-) WHERE true
+    SELECT m.to_number, min((m.sent_at << 20) | pool.rank) AS text
+    FROM messages AS m
+    -- "+": scan the new rows in order rather than look them up by sender
+    JOIN pool ON pool.number = +m.from_number
+    WHERE m.id >= ? AND m.import_id IN ({open_imports}) AND m.outbound = 1
+      AND m.detail <> 'canceled'
+    GROUP BY m.to_number
+) AS first
+JOIN pool ON pool.rank = first.text & 1048575
+WHERE true
 ON CONFLICT (contact) DO UPDATE SET number = excluded.number, since = excluded.since
 WHERE contacts.source = 'import' AND contacts.import_id IN ({open_imports})
   AND (excluded.since, excluded.number) < (contacts.since, contacts.number)

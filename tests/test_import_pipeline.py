@@ -8,19 +8,25 @@ stores exactly the same.
 
 from __future__ import annotations
 
+import csv
 import errno
 import itertools
 import os
+import random
 import signal
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from bench.generate import HEADER
 from smsctl.importing import pipeline, run
 from tests.conftest import DATA
 from tests.test_import_lock_and_kill import (
+    OUTSIDE,
+    SENDERS,
     new_pool,
     query,
     smsctl,
@@ -86,6 +92,62 @@ def test_reading_in_one_process_or_in_a_child_stores_the_same(
     # One line per rejected record, whichever process read it.
     assert code == 1 and stderr.count("\n") == sum(row[5] for row in counts) == 7
     assert sum(row[2] for row in counts) > 0
+
+
+def write_ties(path: Path, rows: int) -> dict[str, tuple[str, int]]:
+    """A Twilio console export, newest first, of texts to few recipients from
+    the pool and from outside it, many at the same second; returns each
+    recipient's sticky number and since, worked out from the rule: the
+    earliest text from a pool number, on a tie the lower number."""
+    rng = random.Random(5)
+    start = int(datetime(2026, 11, 4, tzinfo=timezone.utc).timestamp())
+    first: dict[str, tuple[int, str]] = {}
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for i in range(rows):
+            sent = start + (rows - i) // 7 * 60
+            sender = rng.choice([*SENDERS, OUTSIDE])
+            to = f"+1212555{rng.randrange(3000, 3400):04d}"
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sent))
+            writer.writerow(
+                [
+                    sender,
+                    to,
+                    "Hi",
+                    "delivered",
+                    when,
+                    "2010-04-01",
+                    "1",
+                    "",
+                    "AC" + "2" * 32,
+                    f"SM{i:032x}",
+                    "outbound-api",
+                    "-0.00790",
+                    "USD",
+                ]
+            )
+            if sender != OUTSIDE:
+                first[to] = min(first.get(to, (sent, sender)), (sent, sender))
+    return {to: (number, since) for to, (since, number) in first.items()}
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_contacts_of_a_file_of_many_batches_follow_the_rule(
+    tmp_path, cli, monkeypatch, in_child
+):
+    export = tmp_path / "ties.csv"
+    expected = write_ties(export, 12_000)
+    monkeypatch.setattr(pipeline, "READ_IN_CHILD", in_child)
+    # Many batches: a contact's first text is often in a later one.
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 700)
+    db = tmp_path / "ties.db"
+    new_pool(db)
+    assert import_in_process(cli, db, export).exit_code == 0
+    found = query(db, "SELECT contact, number, since, source FROM contacts")
+    assert len(found) == len(expected) == 400
+    assert {to: (number, since) for to, number, since, _ in found} == expected
+    assert {source for *_, source in found} == {"import"}
 
 
 def dying_after(rows: int, die) -> callable:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import itertools
 import os
 import random
@@ -196,6 +197,69 @@ def test_a_reader_that_dies_part_way_fails_in_one_line_and_a_rerun_finishes(
     monkeypatch.setattr(run, "make_row_builder", real)
     assert smsctl(db, "logs", "import", "--quiet", str(export)).returncode == 0
     assert state(db) == state(clean)
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_a_file_cut_short_while_it_is_read_keeps_what_was_read_and_says_so(
+    tmp_path, cli, monkeypatch, export, in_child
+):
+    db = tmp_path / "cut.db"
+    new_pool(db)
+    whole = export.read_bytes()
+    lines = whole.split(b"\r\n")
+    # Cut in the middle of the record on line 20,001, long after record 100
+    # is read and long before the reader gets there.
+    cut = len(b"\r\n".join(lines[:20_000])) + 2 + 30
+    monkeypatch.setattr(pipeline, "READ_IN_CHILD", in_child)
+    monkeypatch.setattr(
+        run, "make_row_builder", dying_after(100, lambda: os.truncate(export, cut))
+    )
+
+    result = import_in_process(cli, db, export)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{export}:20001: rejected: has 3 fields; the header has 13",
+        f"Error: {export} changed while it was read ({len(whole):,} bytes when "
+        f"opened, {cut:,} read); what was read is kept: import it again once the "
+        "file is complete",
+    ]
+    assert query(db, "SELECT rows_read, rejected, sha256 FROM imports") == [
+        (20_000, 1, hashlib.sha256(whole[:cut]).hexdigest())
+    ]
+    # Every message of the 19,999 whole records before the cut, each once.
+    records = list(csv.reader(whole.decode().splitlines()))[1:20_000]
+    sids = {record[HEADER.index("Sid")] for record in records}
+    assert len(sids) == 19_960
+    assert set(query(db, "SELECT message_id FROM messages")) == {(s,) for s in sids}
+
+
+def test_a_file_written_to_while_it_is_read_keeps_all_it_read_and_says_so(
+    tmp_path, cli, monkeypatch, export
+):
+    db = tmp_path / "grown.db"
+    new_pool(db)
+    size = export.stat().st_size
+    extra = tmp_path / "extra.csv"
+    write_export(extra, 3, seed=9)
+    appended = extra.read_bytes().split(b"\r\n", 1)[1].replace(b"SM0", b"SMf")
+
+    def append() -> None:
+        with open(export, "ab") as handle:
+            handle.write(appended)
+
+    monkeypatch.setattr(run, "make_row_builder", dying_after(100, append))
+    result = import_in_process(cli, db, export)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {export} changed while it was read ({size:,} bytes when opened, "
+        f"{size + len(appended):,} read); what was read is kept: import it again "
+        "once the file is complete\n"
+    )
+    assert query(db, "SELECT rows_read, rejected, sha256 FROM imports") == [
+        (30_003, 0, hashlib.sha256(export.read_bytes()).hexdigest())
+    ]
 
 
 def test_a_read_error_in_the_reader_is_one_line_naming_the_file(

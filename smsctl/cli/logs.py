@@ -131,6 +131,13 @@ def _print_summary(result: FileResult) -> None:
         f"added, {result.updated} updated, {result.unchanged} unchanged, "
         f"{result.rejected} rejected"
     )
+    if result.changed:
+        size, read = result.changed
+        error(
+            f"{result.file} changed while it was read ({size:,} bytes when "
+            f"opened, {read:,} read); what was read is kept: import it again "
+            "once the file is complete"
+        )
     if result.outside_pool:
         typer.echo(
             f"  {result.outside_pool} texts from numbers outside the pool were kept "

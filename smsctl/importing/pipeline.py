@@ -49,6 +49,7 @@ class Batch:
     rows_read: int = 0  # records read for this batch, rejected ones included
     bytes_read: int = 0  # of the whole file so far, for progress
     sha256: str | None = None  # set on the last batch: the whole file's digest
+    bytes_total: int | None = None  # set on the last batch: all the bytes read
 
 
 class ReaderProcessError(SmsctlError):
@@ -118,6 +119,7 @@ def read_batches(
         yield sent()
     last = sent()
     last.sha256 = export.sha256_of_rest()
+    last.bytes_total = export.bytes_read
     last.bytes_read = export.size
     yield last
 

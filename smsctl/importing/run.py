@@ -63,6 +63,8 @@ class FileResult:
     # The first few distinct senders outside the pool, and whether there are more.
     outside_numbers: list[str] = field(default_factory=list)
     more_outside_numbers: bool = False
+    # (size when opened, bytes read) of a file that changed while it was read
+    changed: tuple[int, int] | None = None
 
 
 @dataclass
@@ -138,7 +140,7 @@ def _import_one(
             # What was committed stays; the next files are still imported.
             result.exit_code, result.error = exc.exit_code, str(exc)
             return result
-    result.exit_code = 1 if result.rejected else 0
+    result.exit_code = 1 if result.rejected or result.changed else 0
     return result
 
 
@@ -197,6 +199,11 @@ def _read_and_store(
             _note_outside_pool(result, writer.outside_pool_senders)
             options.on_progress(result.file, batch.bytes_read, export.size)
             digest = batch.sha256 or digest
+            if batch.bytes_total not in (None, export.size) and export.size:
+                # Cut short or written to meanwhile: what was read is stored,
+                # under the digest of what was read. A file that reports no
+                # size (as under /proc) is read whole without a complaint.
+                result.changed = (export.size, batch.bytes_total)
             del batch  # not held while the next batch is read
         writer.finish()
     except BaseException:

@@ -158,12 +158,8 @@ class ExportFile:
         return self.reader.bytes_read
 
     def sha256_of_rest(self) -> str:
-        """Read what is left unread and return the whole file's SHA-256.
-
-        Known shortcoming: a file cut short while it is imported gives the
-        digest of the bytes read, and nothing says it shrank; its cut last
-        row is rejected.
-        """
+        """Read what is left unread and return the SHA-256 of all bytes read:
+        the whole file's, unless it changed while it was read."""
         while self.reader.read(READ_CHUNK):
             pass
         return self.reader.sha256.hexdigest()

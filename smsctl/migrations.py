@@ -283,7 +283,8 @@ def m003_no_time_source_check(db) -> None:
     db.execute("PRAGMA writable_schema = ON")
     try:
         db.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'messages'",
+            "UPDATE sqlite_master SET sql = ? "
+            "WHERE type = 'table' AND name = 'messages'",
             [stored.replace(TIME_SOURCE_CHECK, "")],
         )
         db.execute(f"PRAGMA schema_version = {int(version) + 1}")

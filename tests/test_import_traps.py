@@ -476,3 +476,25 @@ def test_contacts_stick_to_the_pool_number_of_their_earliest_text(pool, db_path)
         ("+12125552002", S1),
         ("+12125552003", S2),
     ]
+
+
+def test_a_contact_sticks_to_its_earliest_text_before_1970_too(pool, db_path, tmp_path):
+    export = tmp_path / "old_texts.csv"
+    rows = [
+        ("+14155550103", "1965-01-01T00:00:00Z", "SM01"),
+        ("+14155550102", "1960-01-01T00:00:00Z", "SM02"),
+        ("+14155550101", "1960-01-01T00:00:01Z", "SM03"),
+    ]
+    export.write_text(
+        "From,To,Body,Status,SentDate,ApiVersion,NumSegments,ErrorCode,"
+        "AccountSid,Sid,Direction,Price,PriceUnit\n"
+        + "".join(
+            f"{sender},+12123000100,Hi,delivered,{sent},2010-04-01,1,,"
+            f"AC{'1' * 32},{sid},outbound-api,-0.00790,USD\n"
+            for sender, sent, sid in rows
+        )
+    )
+    pool.ok("logs", "import", "--quiet", str(export))
+    assert query(db_path, "SELECT contact, number, since, source FROM contacts") == [
+        ("+12123000100", S2, at("1960-01-01T00:00:00+00:00"), "import")
+    ]

@@ -148,19 +148,21 @@ ON CONFLICT DO UPDATE SET n = n + excluded.n
 # (on a tie, the lower number) in the import that first sees it, and never
 # changes after. A killed import of the same file is still open: its rerun
 # may find an earlier text in the part the killed one had not reached.
-# A text's time and its sender's rank among the pool's numbers are packed in
-# one integer, (sent_at << 20) | rank, so that the earliest text, and on a
-# tie the lower number, is that integer's minimum: a pool holds far fewer
-# than 2**20 numbers.
+# A text's time and its sender's rank among the pool's numbers (1, 2, ...)
+# are packed in one integer, (sent_at << bits) | rank, with just enough bits
+# for the ranks, so that the earliest text, and on a tie the lower number,
+# is that integer's minimum. Times from year 1 to 9999 take 39 of its 63
+# bits, leaving 24 for the ranks.
 STICKY_CONTACTS = """
 WITH pool (number, rank) AS MATERIALIZED (
     SELECT number, row_number() OVER (ORDER BY number) FROM numbers
     WHERE removed_at IS NULL
 )
 INSERT INTO contacts (contact, number, since, source, import_id)
-SELECT first.to_number, pool.number, first.text >> 20, 'import', {import_id}
+SELECT first.to_number, pool.number, first.text >> {bits}, 'import',
+    {import_id}
 FROM (
-    SELECT m.to_number, min((m.sent_at << 20) | pool.rank) AS text
+    SELECT m.to_number, min((m.sent_at << {bits}) | pool.rank) AS text
     FROM messages AS m
     -- "+": scan the new rows in order rather than look them up by sender
     JOIN pool ON pool.number = +m.from_number
@@ -168,7 +170,7 @@ FROM (
       AND m.detail <> 'canceled'
     GROUP BY m.to_number
 ) AS first
-JOIN pool ON pool.rank = first.text & 1048575
+JOIN pool ON pool.rank = first.text & {mask}
 WHERE true
 ON CONFLICT (contact) DO UPDATE SET number = excluded.number, since = excluded.since
 WHERE contacts.source = 'import' AND contacts.import_id IN ({open_imports})
@@ -439,9 +441,12 @@ class BatchWriter:
             self._begin()
         open_imports = self._open_imports()
         first = min(self._first_ids(open_imports))
+        bits = len(self.pool).bit_length()  # self.pool is read in this transaction
         sql = STICKY_CONTACTS.format(
             import_id=self.import_id,
             open_imports=", ".join(str(i) for i in open_imports),
+            bits=bits,
+            mask=(1 << bits) - 1,
         )
         # SQLite sorts in as much memory as the page cache may hold; with a
         # small cache the sort spills to temporary files instead, and memory

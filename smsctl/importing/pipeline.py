@@ -76,46 +76,51 @@ def read_batches(
     of a message waits for the next batch, so that every count stays exact.
     """
     batch = Batch()
+    rows = batch.rows
     keys: set[str] = set()
     later: list[tuple] = []
-    rejected = 0  # records of this batch that ``build`` rejected
+    read = 0  # records of this batch read
+    rejected = 0  # of them, those ``build`` rejected
 
     def sent() -> Batch:
-        nonlocal batch, rejected
+        nonlocal batch, rows, read, rejected
         done = batch
         # The reader's own rejections are records it read but did not yield.
-        done.rows_read += len(bad) - rejected
+        done.rows_read = read + len(bad) - rejected
         done.events, done.rejections = events[:], bad[:]
         done.tallies = outbound_tallies(done.rows)
         done.bytes_read = export.bytes_read
         events.clear()
         bad.clear()
-        rejected = 0
+        read = rejected = 0
         batch = Batch()
+        rows = batch.rows
         keys.clear()
         waiting = later[:]
         later.clear()
         for row in waiting:
-            (later if row[ROW_ID] in keys else batch.rows).append(row)
+            (later if row[ROW_ID] in keys else rows).append(row)
             keys.add(row[ROW_ID])
         return done
 
     for fields in reader:
-        batch.rows_read += 1
+        read += 1
         try:
             row = build(fields)
         except Rejected as exc:
             bad.append((reader.line, str(exc), reader.raw()))
             rejected += 1
         else:
-            if row[ROW_ID] in keys:
+            message_id = row[ROW_ID]
+            if message_id in keys:
                 later.append(row)
             else:
-                keys.add(row[ROW_ID])
-                batch.rows.append(row)
-        if len(batch.rows) >= CHUNK_ROWS or len(bad) >= CHUNK_REJECTIONS:
+                keys.add(message_id)
+                rows.append(row)
+        # The reader adds its own rejections to ``bad`` between records.
+        if len(rows) >= CHUNK_ROWS or len(bad) >= CHUNK_REJECTIONS:
             yield sent()
-    while batch.rows or later:
+    while rows or later:
         yield sent()
     last = sent()
     last.sha256 = export.sha256_of_rest()

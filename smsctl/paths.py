@@ -30,3 +30,17 @@ def open_private(path: Path) -> TextIO:
     """Open ``path`` to write text; a file it creates is readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     return os.fdopen(fd, "w", newline="", encoding="utf-8")
+
+
+IMPORT_LOCK_SUFFIX = ".import-lock"
+# Files SQLite and the importer keep beside a database file.
+DB_COMPANIONS = ("-wal", "-shm", "-journal", IMPORT_LOCK_SUFFIX)
+
+
+def is_same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same file on disk when both
+    exist (through links too), else the same absolute path."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))

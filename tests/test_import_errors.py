@@ -42,6 +42,35 @@ REJECTED = [
 ]
 
 
+@pytest.mark.parametrize(
+    "target, what",
+    [
+        ("{db}", "the database"),
+        ("{db}-wal", "a file the database keeps beside it"),
+        ("{db}.import-lock", "a file the database keeps beside it"),
+        ("{link}", "the database"),
+        ("{export}", "an export being imported"),
+    ],
+)
+def test_rejects_naming_the_database_or_an_export_is_refused_untouched(
+    pool, db_path, tmp_path, target, what
+):
+    export = tmp_path / "bad.csv"
+    export.write_bytes(BAD.read_bytes())
+    link = tmp_path / "link.db"
+    link.symlink_to(db_path)
+    path = target.format(db=db_path, link=link, export=export)
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = pool("logs", "import", "--quiet", "--rejects", path, str(export))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --rejects {path} is {what} and would be overwritten; "
+        "give --rejects a file of its own\n"
+    )
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert count(db_path, "imports") == 0
+
+
 def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_kept(
     pool, db_path, tmp_path
 ):

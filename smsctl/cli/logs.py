@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..importing import FileResult, ImportOptions, Rejection, import_files
 from ..importing import import_history
 from ..importing.formats import parse_mapping
-from ..paths import open_private
+from ..paths import DB_COMPANIONS, is_same_file, open_private
 from ..render import emit_listing, error, for_sharing, safe_cell
 from .common import DbOption, FormatOption, OutputFormat, command, new_group, open_db
 from .progress import import_progress
@@ -61,6 +61,8 @@ def import_(
     """Import delivery logs; safe to rerun over overlapping files."""
     mapping = parse_mapping(map_) if map_ else None
     store = open_db(db)
+    if rejects is not None:
+        _refuse_overwriting(rejects, store.path, files)
     with ExitStack() as stack:
         on_reject = _reject_printer(stack, rejects)
         progress = stack.enter_context(import_progress(enabled=not quiet))
@@ -120,6 +122,22 @@ def _reject_printer(
             )
 
     return on_reject
+
+
+def _refuse_overwriting(rejects: Path, db: Path, files: list[Path]) -> None:
+    """--rejects must not name the database, its companion files or an export:
+    it is emptied before the first row is read."""
+    companions = [Path(f"{db}{suffix}") for suffix in DB_COMPANIONS]
+    for path, what in [
+        (db, "the database"),
+        *((path, "a file the database keeps beside it") for path in companions),
+        *((path, "an export being imported") for path in files),
+    ]:
+        if is_same_file(rejects, path):
+            raise UsageError(
+                f"--rejects {rejects} is {what} and would be overwritten; "
+                "give --rejects a file of its own"
+            )
 
 
 def _print_summary(result: FileResult) -> None:

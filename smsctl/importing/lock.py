@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import ImportLockedError
+from ..paths import IMPORT_LOCK_SUFFIX
 
 
 def lock_path_for(db_path: Path) -> Path:
-    return Path(str(db_path) + ".import-lock")
+    return Path(str(db_path) + IMPORT_LOCK_SUFFIX)
 
 
 @contextmanager

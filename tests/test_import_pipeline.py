@@ -224,9 +224,9 @@ def test_a_file_cut_short_while_it_is_read_keeps_what_was_read_and_says_so(
         f"opened, {cut:,} read); what was read is kept: import it again once the "
         "file is complete",
     ]
-    assert query(db, "SELECT rows_read, rejected, sha256 FROM imports") == [
-        (20_000, 1, hashlib.sha256(whole[:cut]).hexdigest())
-    ]
+    assert query(
+        db, "SELECT rows_read, rejected, sha256, finished_at FROM imports"
+    ) == [(20_000, 1, hashlib.sha256(whole[:cut]).hexdigest(), None)]
     # Every message of the 19,999 whole records before the cut, each once.
     records = list(csv.reader(whole.decode().splitlines()))[1:20_000]
     sids = {record[HEADER.index("Sid")] for record in records}
@@ -234,20 +234,26 @@ def test_a_file_cut_short_while_it_is_read_keeps_what_was_read_and_says_so(
     assert set(query(db, "SELECT message_id FROM messages")) == {(s,) for s in sids}
 
 
-def test_a_file_written_to_while_it_is_read_keeps_all_it_read_and_says_so(
+def test_a_file_written_to_while_it_is_read_is_finished_by_a_rerun(
     tmp_path, cli, monkeypatch, export
 ):
     db = tmp_path / "grown.db"
     new_pool(db)
     size = export.stat().st_size
-    extra = tmp_path / "extra.csv"
-    write_export(extra, 3, seed=9)
-    appended = extra.read_bytes().split(b"\r\n", 1)[1].replace(b"SM0", b"SMf")
+    # Texts older than any in the file, to three of its recipients, from a
+    # pool number: once the file is complete they decide those contacts.
+    recipients = [row[1] for row in csv.reader(export.open())][1:4]
+    appended = "".join(
+        f"{SENDERS[4]},{to},Hi,delivered,2026-01-01T00:00:0{n}Z,2010-04-01,1,,"
+        f"AC{'2' * 32},SMf{n:031x},outbound-api,-0.00790,USD\r\n"
+        for n, to in enumerate(recipients)
+    ).encode()
 
     def append() -> None:
         with open(export, "ab") as handle:
             handle.write(appended)
 
+    real = run.make_row_builder
     monkeypatch.setattr(run, "make_row_builder", dying_after(100, append))
     result = import_in_process(cli, db, export)
 
@@ -257,8 +263,52 @@ def test_a_file_written_to_while_it_is_read_keeps_all_it_read_and_says_so(
         f"{size + len(appended):,} read); what was read is kept: import it again "
         "once the file is complete\n"
     )
-    assert query(db, "SELECT rows_read, rejected, sha256 FROM imports") == [
-        (30_003, 0, hashlib.sha256(export.read_bytes()).hexdigest())
+    # Left unfinished, as a killed import is.
+    assert query(
+        db, "SELECT rows_read, rejected, sha256, finished_at FROM imports"
+    ) == [(30_003, 0, hashlib.sha256(export.read_bytes()).hexdigest(), None)]
+
+    monkeypatch.setattr(run, "make_row_builder", real)
+    assert import_in_process(cli, db, export).exit_code == 0
+    clean = tmp_path / "clean.db"
+    new_pool(clean)
+    assert import_in_process(cli, clean, export).exit_code == 0
+    assert state(db) == state(clean)
+    assert (
+        query(
+            db,
+            "SELECT number FROM contacts WHERE contact IN "
+            f"({', '.join(repr(to) for to in recipients)})",
+        )
+        == [(SENDERS[4],)] * 3
+    )
+
+
+def test_a_file_rewritten_in_place_while_it_is_read_is_said_to_have_changed(
+    tmp_path, cli, monkeypatch, export
+):
+    db = tmp_path / "rewritten.db"
+    new_pool(db)
+    whole = export.read_bytes()
+    # The same bytes but for one message id near the end: the same size.
+    at = whole.rindex(b",SM") + 3
+    rewritten = whole[:at] + b"f" + whole[at + 1 :]
+
+    def rewrite() -> None:
+        with open(export, "r+b") as handle:
+            handle.write(rewritten)
+        os.utime(export, ns=(1, 1))  # a new modification time, whatever the clock
+
+    monkeypatch.setattr(run, "make_row_builder", dying_after(100, rewrite))
+    result = import_in_process(cli, db, export)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {export} changed while it was read (written to in place); what "
+        "was read is kept: import it again once the file is complete\n"
+    )
+    assert query(db, "SELECT rows_read, sha256, finished_at FROM imports") == [
+        (30_000, hashlib.sha256(rewritten).hexdigest(), None)
     ]
 
 

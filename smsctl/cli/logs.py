@@ -150,11 +150,9 @@ def _print_summary(result: FileResult) -> None:
         f"{result.rejected} rejected"
     )
     if result.changed:
-        size, read = result.changed
         error(
-            f"{result.file} changed while it was read ({size:,} bytes when "
-            f"opened, {read:,} read); what was read is kept: import it again "
-            "once the file is complete"
+            f"{result.file} changed while it was read ({result.changed}); what "
+            "was read is kept: import it again once the file is complete"
         )
     if result.outside_pool:
         typer.echo(

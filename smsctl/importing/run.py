@@ -63,8 +63,8 @@ class FileResult:
     # The first few distinct senders outside the pool, and whether there are more.
     outside_numbers: list[str] = field(default_factory=list)
     more_outside_numbers: bool = False
-    # (size when opened, bytes read) of a file that changed while it was read
-    changed: tuple[int, int] | None = None
+    # How the file changed while it was read, if it did (see ExportFile)
+    changed: str | None = None
 
 
 @dataclass
@@ -199,20 +199,22 @@ def _read_and_store(
             _note_outside_pool(result, writer.outside_pool_senders)
             options.on_progress(result.file, batch.bytes_read, export.size)
             digest = batch.sha256 or digest
-            if batch.bytes_total not in (None, export.size) and export.size:
-                # Cut short or written to meanwhile: what was read is stored,
-                # under the digest of what was read. A file that reports no
-                # size (as under /proc) is read whole without a complaint.
-                result.changed = (export.size, batch.bytes_total)
+            if batch.bytes_total is not None:
+                result.changed = export.change_since_open(batch.bytes_total)
             del batch  # not held while the next batch is read
         writer.finish()
     except BaseException:
         writer.abort()
         raise
+    # A file that changed while it was read is left unfinished in the
+    # ledger, as a killed import is, so that importing it again once it is
+    # complete may still move the contacts this import made sticky. What was
+    # read is kept, under the digest of the bytes read.
+    finished = None if result.changed else now_epoch()
     with store.transaction() as conn:
         conn.execute(
             "UPDATE imports SET sha256 = ?, finished_at = ? WHERE id = ?",
-            (digest, now_epoch(), result.import_id),
+            (digest, finished, result.import_id),
         )
 
 

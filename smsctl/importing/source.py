@@ -123,6 +123,7 @@ class ExportFile:
         raw = open(fd, "rb", buffering=0)
         try:
             self.size = info.st_size
+            self.modified_ns = info.st_mtime_ns
             head = raw.read(SNIFF_BYTES)
             raw.seek(0)
         except OSError as exc:
@@ -163,6 +164,21 @@ class ExportFile:
         while self.reader.read(READ_CHUNK):
             pass
         return self.reader.sha256.hexdigest()
+
+    def change_since_open(self, bytes_read: int) -> str | None:
+        """How the file changed while it was read, all ``bytes_read`` of it,
+        or None. A file that reported no size when opened (as under /proc)
+        is read whole and never judged changed."""
+        if not self.size:
+            return None
+        if bytes_read != self.size:
+            return f"{self.size:,} bytes when opened, {bytes_read:,} read"
+        now = os.fstat(self.fileno())
+        if now.st_size != self.size:
+            return f"{self.size:,} bytes when opened and read, {now.st_size:,} now"
+        if now.st_mtime_ns != self.modified_ns:
+            return "written to in place"
+        return None
 
     def fileno(self) -> int:
         """The descriptor the export is read through."""

@@ -58,7 +58,18 @@ def create_store(path: Path) -> Store:
         raise UsageError(
             f"{path} already exists; choose another --db path or use the database"
         )
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (FileExistsError, NotADirectoryError):
+        raise UsageError(
+            f"cannot create {path}: a part of its folder is a file, not a folder; "
+            "choose another --db path"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the folder of {path} ({exc.filename}): {exc.strerror}; "
+            "choose another --db path"
+        ) from None
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except OSError as exc:

@@ -33,6 +33,30 @@ def test_new_database_in_a_new_directory(cli, tmp_path):
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
+@pytest.mark.parametrize("under", ["afile", "afile/deeper"])
+def test_new_database_under_a_file_is_refused_in_one_line(cli, tmp_path, under):
+    (tmp_path / "afile").write_text("not a folder")
+    path = tmp_path / under / "pool.db"
+    result = cli("init", "--main", "+14155550100", "--db", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot create {path}: a part of its folder is a file, not a "
+        "folder; choose another --db path\n"
+    )
+    assert (tmp_path / "afile").read_text() == "not a folder"
+
+
+def test_new_database_in_a_folder_that_cannot_be_made_is_refused(cli):
+    # No one, root included, may make a folder at the top of /proc.
+    path = Path("/proc/smsctl-test/pool.db")
+    result = cli("init", "--main", "+14155550100", "--db", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot create the folder of {path} (/proc/smsctl-test): "
+        "No such file or directory; choose another --db path\n"
+    )
+
+
 def test_open_store_sets_pragmas_and_records_migrations(db_path):
     init_database(db_path, "+14155550100")
     store = open_store(db_path)

@@ -14,6 +14,7 @@ import pytest
 
 from smsctl import message_keys, migrations
 from smsctl import store as store_module
+from smsctl.cli.failures import failure_report
 from smsctl.errors import NoDatabaseError, UsageError
 from smsctl.migrations import MIGRATIONS
 from smsctl.numbers import add_number, init_database
@@ -185,6 +186,31 @@ def test_every_command_on_a_missing_database_says_to_run_init(cli, db_path, args
     )
     assert not db_path.exists()
     assert list(db_path.parent.iterdir()) == []
+
+
+def test_a_database_smsctl_cannot_write_is_exit_2_naming_the_need(db_path):
+    init_database(db_path, "+14155550100")
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+        with pytest.raises(sqlite3.OperationalError) as raised:
+            conn.execute("DELETE FROM settings")
+    assert failure_report(raised.value) == (
+        "the database cannot be written (attempt to write a readonly database); "
+        "smsctl needs to write the --db file and the folder it is in",
+        2,
+    )
+
+
+def test_a_busy_database_is_exit_1_asking_to_try_again(db_path):
+    init_database(db_path, "+14155550100")
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        with closing(sqlite3.connect(db_path, timeout=0)) as conn:
+            with pytest.raises(sqlite3.OperationalError) as raised:
+                conn.execute("DELETE FROM settings")
+    assert failure_report(raised.value) == (
+        "the database is busy or unwritable (database is locked); try again",
+        1,
+    )
 
 
 # --- m002: messages unique by key -----------------------------------------------

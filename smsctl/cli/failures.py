@@ -17,5 +17,12 @@ def failure_report(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, SmsctlError):
         return str(exc), exc.exit_code
     if isinstance(exc, sqlite3.OperationalError):
+        primary = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+            return (
+                f"the database cannot be written ({exc}); smsctl needs to write "
+                "the --db file and the folder it is in",
+                2,
+            )
         return f"the database is busy or unwritable ({exc}); try again", 1
     return f"the database cannot be read ({exc}); is --db an smsctl file?", 2

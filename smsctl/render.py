@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 FORMATS = ("table", "json", "csv")
+WIDEST_TABLE = 100_000  # characters a table's line may take, to measure it
 PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -103,13 +104,26 @@ def write_json(value: Any, out=None) -> None:
     out.write("\n")
 
 
-def table_console(stderr: bool = False):
-    """A rich console for tables: no colour or highlighting unless on a terminal."""
-    from rich.console import Console
+def print_table(table, out=None) -> None:
+    """Print a rich table to ``out`` (stdout) whole: no colour or highlighting
+    unless on a terminal, and never a cell cut short.
 
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 160
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    Off a terminal the table is as wide as its widest row. On a terminal
+    narrower than the table, its lines run on past the edge rather than
+    lose their ends.
+    """
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    out = out or sys.stdout
+    console = Console(
+        file=out, width=None if out.isatty() else 80, highlight=False, soft_wrap=False
+    )
+    unbounded = console.options.update_width(WIDEST_TABLE)
+    console.width = max(
+        console.width, Measurement.get(console, unbounded, table).maximum
+    )
+    console.print(table)
 
 
 def write_table(
@@ -130,14 +144,7 @@ def write_table(
         table.add_column(column.title, justify=column.justify, no_wrap=True)
     for row in rows:
         table.add_row(*[Text(column.text(row)) for column in shown])
-    console = table_console() if out is None else _console_for(out)
-    console.print(table)
-
-
-def _console_for(out):
-    from rich.console import Console
-
-    return Console(file=out, width=160, highlight=False)
+    print_table(table, out)
 
 
 def emit_listing(
@@ -170,7 +177,7 @@ def key_value_table(pairs: list[tuple[str, str]], title: str | None = None) -> N
     table.add_column("", no_wrap=True)
     for key, value in pairs:
         table.add_row(Text(key), Text(value))
-    table_console().print(table)
+    print_table(table)
 
 
 SPARK = "▁▂▃▄▅▆▇█"

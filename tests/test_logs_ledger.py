@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from tests.cli_reading import history, import_
+from tests.conftest import SAMPLE_EXPORT
 
 LOGS = Path(__file__).parent / "data" / "logs"
 MAP = "id=MessageId,from=Sender,to=Recipient,status=State,sent_at=Time,direction=Way"
@@ -237,3 +238,16 @@ def test_history_as_csv_has_the_same_fields(pool):
     assert set(row) == FIELDS
     assert row["sha256"] == hashlib.sha256(CONSOLE.read_bytes()).hexdigest()
     assert (row["provider"], row["rows_read"], row["added"]) == ("twilio", "10", "10")
+
+
+def test_history_table_off_a_terminal_keeps_every_cell_whole(pool, tmp_path):
+    folder = tmp_path / ("exports-" + "x" * 150)
+    folder.mkdir()
+    export = folder / "export.csv"
+    export.write_bytes(SAMPLE_EXPORT.read_bytes())
+    for _ in range(12):
+        pool.ok("logs", "import", "--quiet", str(export))
+    table = pool.ok("logs", "history").stdout
+    rows = [line.split() for line in table.splitlines() if str(export) in line]
+    assert [row[:2] for row in rows] == [[str(n), str(export)] for n in range(1, 13)]
+    assert "…" not in table

@@ -153,6 +153,11 @@ def _normalize_with_phonenumbers(raw: str, what: str) -> str:
             f"{what} {raw!r} is not a valid phone number; "
             "give it as +14155550123 or (415) 555-0123"
         )
+    if parsed.extension:
+        raise InvalidPhoneError(
+            f"{what} {raw!r} has an extension, which a text cannot reach; "
+            "give the number alone"
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

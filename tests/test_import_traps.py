@@ -388,6 +388,18 @@ def test_order_and_repetition_give_the_same_numbers_listing(cli, tmp_path, monke
     assert listings[0] == listings[1] == listings[2]
 
 
+def test_one_text_from_outside_the_pool_is_reported_as_one(pool, tmp_path):
+    lines = (FIXTURES / "outside_pool.csv").read_text().splitlines()
+    outside = [line for line in lines[1:] if line.startswith("+14155550199")]
+    export = tmp_path / "one_outside.csv"
+    export.write_text("\n".join([lines[0], outside[0]]) + "\n")
+    result = pool.ok("logs", "import", "--quiet", str(export))
+    assert result.stdout.splitlines()[1] == (
+        "  1 text from a number outside the pool was kept and counts once the "
+        "number joins: +14155550199"
+    )
+
+
 def test_texts_from_outside_the_pool_are_kept_reported_and_counted_on_joining(
     pool, db_path
 ):

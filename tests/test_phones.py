@@ -73,6 +73,16 @@ def test_other_countries_and_provinces(typed, expected):
         ),
         ("", "phone number '' is not a phone number"),
         ("   ", "phone number '' is not a phone number"),
+        (
+            "+12125550177ext5",
+            "phone number '+12125550177ext5' has an extension, which a text "
+            "cannot reach; give the number alone",
+        ),
+        (
+            "(415) 555-0123 x 12",
+            "phone number '(415) 555-0123 x 12' has an extension, which a text "
+            "cannot reach; give the number alone",
+        ),
     ],
 )
 def test_invalid_numbers_are_refused_naming_the_input(typed, message):

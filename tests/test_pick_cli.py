@@ -281,3 +281,11 @@ def test_a_cold_pick_imports_none_of_the_heavy_libraries(two_local, db_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert done.stdout.startswith(f"from {SF_1} (same area code)")
+
+
+def test_one_failed_batch_row_is_one_row(two_local, tmp_path):
+    recipients = tmp_path / "prospects.csv"
+    recipients.write_text("to\n+14155552000\nnot a phone\n")
+    result = two_local("send-from", "pick", "--file", str(recipients))
+    assert result.exit_code == 1
+    assert result.stderr == "1 row failed; its error column says why.\n"

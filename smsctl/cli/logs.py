@@ -155,9 +155,15 @@ def _print_summary(result: FileResult) -> None:
             "was read is kept: import it again once the file is complete"
         )
     if result.outside_pool:
+        if result.outside_pool == 1:
+            kept = "1 text from a number outside the pool was kept and counts"
+        else:
+            kept = (
+                f"{result.outside_pool} texts from numbers outside the pool were "
+                "kept and count"
+            )
         typer.echo(
-            f"  {result.outside_pool} texts from numbers outside the pool were kept "
-            f"and count once the number joins: {', '.join(result.outside_numbers)}"
+            f"  {kept} once the number joins: {', '.join(result.outside_numbers)}"
             + (", ..." if result.more_outside_numbers else "")
         )
 

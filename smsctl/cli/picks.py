@@ -73,7 +73,10 @@ def _pick_and_write(store, to, file, column, dry_run, explain, format_) -> int:
             rows = pick_batch(store, recipients, now(), dry_run)
             failed = _write_batch(rows, format_ or "csv")
         if failed:
-            note(f"{failed} rows failed; their error column says why.")
+            if failed == 1:
+                note("1 row failed; its error column says why.")
+            else:
+                note(f"{failed} rows failed; their error column says why.")
             return 1
         return 0
     result = pick_sender(store, to, now(), dry_run, explain)

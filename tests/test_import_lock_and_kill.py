@@ -106,13 +106,15 @@ def smsctl(db: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def start_import(db: Path, export: Path) -> subprocess.Popen:
+def start_import(
+    db: Path, export: Path, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen:
     """``smsctl logs import --quiet export`` running in its own process."""
     return subprocess.Popen(
         [sys.executable, "-m", "smsctl", "logs", "import", "--quiet", str(export)],
         env=smsctl_env(db),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
 
 
@@ -222,18 +224,14 @@ def clean(tmp_path_factory, big_export, empty_pool) -> tuple[dict, dict]:
     return state(db), history[0]
 
 
-def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
-    tmp_path, big_export, empty_pool, clean
-):
-    expected, clean_entry = clean
-    db = tmp_path / "killed.db"
-    db.write_bytes(empty_pool.read_bytes())
-    process = start_import(db, big_export)
+def signal_once_committed(db: Path, process: subprocess.Popen, signum: int) -> int:
+    """Send ``signum`` to the import ``process`` once the ledger shows rows
+    committed; returns how many rows it showed."""
     try:
         deadline = time.monotonic() + 120
         committed = 0
         while time.monotonic() < deadline and process.poll() is None:
-            if db.with_name("killed.db-wal").exists():
+            if db.with_name(db.name + "-wal").exists():
                 rows = query(
                     db, "SELECT rows_read FROM imports " "WHERE finished_at IS NULL"
                 )
@@ -241,9 +239,20 @@ def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
                 if committed:
                     break
             time.sleep(0.002)
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(signum)
     finally:
         process.wait()
+    return committed
+
+
+def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
+    tmp_path, big_export, empty_pool, clean
+):
+    expected, clean_entry = clean
+    db = tmp_path / "killed.db"
+    db.write_bytes(empty_pool.read_bytes())
+    process = start_import(db, big_export)
+    committed = signal_once_committed(db, process, signal.SIGKILL)
     assert process.returncode == -signal.SIGKILL, "the import ended before the kill"
     killed_entry = query(db, "SELECT rows_read, added, finished_at FROM imports")
     assert killed_entry[0][2] is None and 0 < committed < 50_000
@@ -257,6 +266,24 @@ def test_import_killed_part_way_reruns_to_the_result_of_one_clean_import(
     # added make what one clean run adds.
     assert first["added"] + second["added"] == clean_entry["added"]
     assert second["rows_read"] == clean_entry["rows_read"] == 50_000
+
+
+def test_an_import_interrupted_with_ctrl_c_says_how_to_finish_it(
+    tmp_path, big_export, empty_pool, clean
+):
+    expected, _ = clean
+    db = tmp_path / "interrupted.db"
+    db.write_bytes(empty_pool.read_bytes())
+    process = start_import(db, big_export, stderr=subprocess.PIPE)
+    assert signal_once_committed(db, process, signal.SIGINT) > 0
+    assert process.returncode == 130, "the import ended before the interrupt"
+    assert process.stderr.read() == (
+        b"Error: interrupted: what was committed is kept; run the same import "
+        b"again to finish it\n"
+    )
+    rerun = smsctl(db, "logs", "import", "--quiet", str(big_export))
+    assert rerun.returncode == 0, rerun.stderr
+    assert state(db) == expected
 
 
 def test_listings_and_dry_run_picks_never_fail_while_an_import_runs(

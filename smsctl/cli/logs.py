@@ -66,17 +66,24 @@ def import_(
     with ExitStack() as stack:
         on_reject = _reject_printer(stack, rejects)
         progress = stack.enter_context(import_progress(enabled=not quiet))
-        results = import_files(
-            store,
-            files,
-            ImportOptions(
-                provider=provider,
-                timezone=tz,
-                mapping=mapping,
-                on_reject=on_reject,
-                on_progress=progress,
-            ),
-        )
+        try:
+            results = import_files(
+                store,
+                files,
+                ImportOptions(
+                    provider=provider,
+                    timezone=tz,
+                    mapping=mapping,
+                    on_reject=on_reject,
+                    on_progress=progress,
+                ),
+            )
+        except KeyboardInterrupt:
+            error(
+                "interrupted: what was committed is kept; run the same import "
+                "again to finish it"
+            )
+            raise typer.Exit(130) from None
     for result in results:
         _print_summary(result)
     raise typer.Exit(max(r.exit_code for r in results))

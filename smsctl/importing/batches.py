@@ -1,10 +1,11 @@
 """Storing an import's message rows, and all that follows from them.
 
-Known shortfall: storing is the slower half of an import (see pipeline.py),
-and a million-row import takes 3.6 to 4.4 times the sqlite3 shell's plain
-``.import`` of the same file, against a goal of 2 (README, Benchmarks). Most
+Known shortfall: a million-row import takes about 3.2 times the sqlite3
+shell's plain ``.import`` of the same file, against a goal of 2 (README,
+Benchmarks). Storing takes about as long as reading (see pipeline.py): most
 of it is SQLite's work on the two indexes of messages and Python binding
-each value.
+each value; making the file's contacts sticky, once it is read, adds a
+second that nothing else overlaps.
 
 Rows reach the database in chunks. A chunk is inserted in the order of its
 message keys (message_keys.py), with one prepared statement that skips rows

@@ -576,7 +576,7 @@ def pick_batch(
     opt-outs and sticky numbers are read per chunk, inside its transaction.
     A bad row fails alone.
 
-    Known shortfall: 100,000 recipients take 15 to 17 times the sqlite3
+    Known shortfall: 100,000 recipients take 14.7 to 16.6 times the sqlite3
     shell's ``.import`` of the same CSV, against a goal of 10 (README,
     Benchmarks); the lookups and the pick rows' indexes are about half.
     """

@@ -22,6 +22,7 @@ DbOption = Annotated[
     Path,
     typer.Option(
         "--db",
+        metavar="PATH",
         envvar="SMSCTL_DB",
         help="The database file (default: smsctl.db in the application directory).",
         show_default=False,

@@ -33,7 +33,9 @@ def import_(
     provider: Annotated[
         Optional[str],
         typer.Option(
-            "--provider", help="twilio, telnyx, plivo or generic (default: recognised)"
+            "--provider",
+            metavar="NAME",
+            help="twilio, telnyx, plivo or generic (default: recognised)",
         ),
     ] = None,
     tz: Annotated[

@@ -14,7 +14,10 @@ def register(app: typer.Typer) -> None:
     @command(app, "init")
     def init(
         main: Annotated[
-            str, typer.Option("--main", help="The account's main VoIP line.")
+            str,
+            typer.Option(
+                "--main", metavar="PHONE", help="The account's main VoIP line."
+            ),
         ],
         db: DbOption,
     ) -> None:

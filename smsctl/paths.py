@@ -39,8 +39,9 @@ DB_COMPANIONS = ("-wal", "-shm", "-journal", IMPORT_LOCK_SUFFIX)
 
 def is_same_file(a: Path, b: Path) -> bool:
     """Whether ``a`` and ``b`` name one file: the same file on disk when both
-    exist (through links too), else the same absolute path."""
+    exist (through hard and symbolic links too), else the same path once
+    symbolic links are followed as far as they go."""
     try:
         return os.path.samefile(a, b)
     except OSError:
-        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))
+        return os.path.realpath(a) == os.path.realpath(b)

@@ -51,10 +51,22 @@ class Store:
         self.conn.close()
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a path the system refuses to look up (a name
+    too long, say) is a UsageError naming it."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise UsageError(f"cannot use --db {path}: {exc.strerror}") from None
+    return True
+
+
 def create_store(path: Path) -> Store:
     """Create a new database at ``path``, readable by its owner only."""
     path = Path(path)
-    if path.exists():
+    if _exists(path):
         raise UsageError(
             f"{path} already exists; choose another --db path or use the database"
         )
@@ -85,7 +97,7 @@ def create_store(path: Path) -> Store:
 def open_store(path: Path) -> Store:
     """Open an existing smsctl database, applying any pending migrations."""
     path = Path(path)
-    if not path.exists():
+    if not _exists(path):
         raise NoDatabaseError(
             f"no database at {path}; run 'smsctl init --main PHONE' first "
             "(or point --db / SMSCTL_DB at an existing one)"

@@ -71,6 +71,46 @@ def test_rejects_naming_the_database_or_an_export_is_refused_untouched(
     assert count(db_path, "imports") == 0
 
 
+@pytest.mark.parametrize("companion", ["-wal", "-shm", "-journal"])
+def test_rejects_naming_a_companion_of_a_database_reached_by_a_link_is_refused(
+    pool, db_path, tmp_path, companion
+):
+    link = tmp_path / "elsewhere.db"
+    link.symlink_to(db_path)
+    # A link to a companion that may not exist yet.
+    target = tmp_path / "rejects.csv"
+    target.symlink_to(f"{db_path}{companion}")
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = pool(
+        "logs",
+        "import",
+        "--quiet",
+        "--db",
+        str(link),
+        "--rejects",
+        str(target),
+        str(BAD),
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --rejects {target} is a file the database keeps beside it and "
+        "would be overwritten; give --rejects a file of its own\n"
+    )
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_an_import_lock_that_cannot_be_opened_is_one_line(pool, db_path):
+    lock = db_path.with_name(db_path.name + ".import-lock")
+    lock.mkdir()
+    result = pool("logs", "import", "--quiet", str(BAD))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot open the import lock {lock}: Is a directory; smsctl needs "
+        "to write it beside the database\n"
+    )
+    assert count(db_path, "imports") == 0
+
+
 def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_kept(
     pool, db_path, tmp_path
 ):

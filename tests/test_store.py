@@ -58,6 +58,16 @@ def test_new_database_in_a_folder_that_cannot_be_made_is_refused(cli):
     )
 
 
+@pytest.mark.parametrize(
+    "command", [["init", "--main", "+14155550100"], ["numbers", "list"]]
+)
+def test_a_db_path_the_system_refuses_is_one_line(cli, tmp_path, command):
+    path = tmp_path / ("a" * 300) / "pool.db"
+    result = cli(*command, "--db", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: cannot use --db {path}: File name too long\n"
+
+
 def test_open_store_sets_pragmas_and_records_migrations(db_path):
     init_database(db_path, "+14155550100")
     store = open_store(db_path)

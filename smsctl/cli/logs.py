@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -136,7 +137,12 @@ def _reject_printer(
 def _refuse_overwriting(rejects: Path, db: Path, files: list[Path]) -> None:
     """--rejects must not name the database, its companion files or an export:
     it is emptied before the first row is read."""
-    companions = [Path(f"{db}{suffix}") for suffix in DB_COMPANIONS]
+    # SQLite names its companion files after the database file itself.
+    companions = [
+        Path(f"{base}{suffix}")
+        for base in {str(db), os.path.realpath(db)}
+        for suffix in DB_COMPANIONS
+    ]
     for path, what in [
         (db, "the database"),
         *((path, "a file the database keeps beside it") for path in companions),

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import ImportLockedError
+from ..errors import ImportLockedError, UsageError
 from ..paths import IMPORT_LOCK_SUFFIX
 
 
@@ -25,7 +25,13 @@ def lock_path_for(db_path: Path) -> Path:
 def import_lock(db_path: Path, wait_seconds: float, holder: str) -> Iterator[None]:
     """Hold the import lock, waiting up to ``wait_seconds`` for another import."""
     path = lock_path_for(db_path)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot open the import lock {path}: {exc.strerror}; smsctl needs to "
+            "write it beside the database"
+        ) from None
     try:
         deadline = time.monotonic() + wait_seconds
         while True:

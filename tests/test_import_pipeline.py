@@ -199,6 +199,24 @@ def test_a_reader_that_dies_part_way_fails_in_one_line_and_a_rerun_finishes(
     assert state(db) == state(clean)
 
 
+def import_while_changing(cli, monkeypatch, db: Path, export: Path, change):
+    """Import ``export`` into ``db``, calling ``change`` once record 100 is
+    read, as if another program wrote the file meanwhile."""
+    real = run.make_row_builder
+    monkeypatch.setattr(run, "make_row_builder", dying_after(100, change))
+    try:
+        return import_in_process(cli, db, export)
+    finally:
+        monkeypatch.setattr(run, "make_row_builder", real)
+
+
+def changed_line(export: Path, how: str) -> str:
+    return (
+        f"Error: {export} changed while it was read ({how}); what was read is "
+        "kept: import it again once the file is complete"
+    )
+
+
 @pytest.mark.parametrize("in_child", [False, True])
 def test_a_file_cut_short_while_it_is_read_keeps_what_was_read_and_says_so(
     tmp_path, cli, monkeypatch, export, in_child
@@ -211,18 +229,15 @@ def test_a_file_cut_short_while_it_is_read_keeps_what_was_read_and_says_so(
     # is read and long before the reader gets there.
     cut = len(b"\r\n".join(lines[:20_000])) + 2 + 30
     monkeypatch.setattr(pipeline, "READ_IN_CHILD", in_child)
-    monkeypatch.setattr(
-        run, "make_row_builder", dying_after(100, lambda: os.truncate(export, cut))
-    )
 
-    result = import_in_process(cli, db, export)
+    result = import_while_changing(
+        cli, monkeypatch, db, export, lambda: os.truncate(export, cut)
+    )
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"{export}:20001: rejected: has 3 fields; the header has 13",
-        f"Error: {export} changed while it was read ({len(whole):,} bytes when "
-        f"opened, {cut:,} read); what was read is kept: import it again once the "
-        "file is complete",
+        changed_line(export, f"{len(whole):,} bytes when opened, {cut:,} read"),
     ]
     assert query(
         db, "SELECT rows_read, rejected, sha256, finished_at FROM imports"
@@ -253,22 +268,16 @@ def test_a_file_written_to_while_it_is_read_is_finished_by_a_rerun(
         with open(export, "ab") as handle:
             handle.write(appended)
 
-    real = run.make_row_builder
-    monkeypatch.setattr(run, "make_row_builder", dying_after(100, append))
-    result = import_in_process(cli, db, export)
+    result = import_while_changing(cli, monkeypatch, db, export, append)
 
     assert result.exit_code == 1
-    assert result.stderr == (
-        f"Error: {export} changed while it was read ({size:,} bytes when opened, "
-        f"{size + len(appended):,} read); what was read is kept: import it again "
-        "once the file is complete\n"
-    )
+    read = f"{size:,} bytes when opened, {size + len(appended):,} read"
+    assert result.stderr == changed_line(export, read) + "\n"
     # Left unfinished, as a killed import is.
     assert query(
         db, "SELECT rows_read, rejected, sha256, finished_at FROM imports"
     ) == [(30_003, 0, hashlib.sha256(export.read_bytes()).hexdigest(), None)]
 
-    monkeypatch.setattr(run, "make_row_builder", real)
     assert import_in_process(cli, db, export).exit_code == 0
     clean = tmp_path / "clean.db"
     new_pool(clean)
@@ -299,14 +308,10 @@ def test_a_file_rewritten_in_place_while_it_is_read_is_said_to_have_changed(
             handle.write(rewritten)
         os.utime(export, ns=(1, 1))  # a new modification time, whatever the clock
 
-    monkeypatch.setattr(run, "make_row_builder", dying_after(100, rewrite))
-    result = import_in_process(cli, db, export)
+    result = import_while_changing(cli, monkeypatch, db, export, rewrite)
 
     assert result.exit_code == 1
-    assert result.stderr == (
-        f"Error: {export} changed while it was read (written to in place); what "
-        "was read is kept: import it again once the file is complete\n"
-    )
+    assert result.stderr == changed_line(export, "written to in place") + "\n"
     assert query(db, "SELECT rows_read, sha256, finished_at FROM imports") == [
         (30_000, hashlib.sha256(rewritten).hexdigest(), None)
     ]

@@ -320,7 +320,8 @@ def test_show_draws_the_trend(pool, tmp_path):
 
     table = pool.ok("numbers", "show", "+14155550101").stdout
     assert "\x1b[" not in table
-    assert "Health / day      |·▃············█|" in table  # none, 33.3, ..., 100
+    # Health by day: none, 33.3, ..., 100.
+    assert "Health / day      |·▃············█|" in table
     assert "Sent / day        | █            ▅|" in table
     assert "Blocked / day     | █             |" in table
     day = next(

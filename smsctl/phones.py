@@ -139,6 +139,25 @@ def normalize_phone(text: str, what: str = "phone number") -> str:
     return _normalize_with_phonenumbers(raw, what)
 
 
+def normalize_phones(
+    texts: list[str], what: str = "phone number"
+) -> list[str | InvalidPhoneError]:
+    """Each of ``texts`` as normalize_phone gives it, or the InvalidPhoneError
+    it raises: the form for a batch, with the cheap path taken inline."""
+    known, fullmatch = _area_codes_known_whole(), E164_NANP.fullmatch
+    found: list[str | InvalidPhoneError] = []
+    for text in texts:
+        match = fullmatch(text) if text.__class__ is str else None
+        if match is not None and match.group(1) in known:
+            found.append(text)
+            continue
+        try:
+            found.append(normalize_phone(text, what))
+        except InvalidPhoneError as exc:
+            found.append(exc)
+    return found
+
+
 def _normalize_with_phonenumbers(raw: str, what: str) -> str:
     import phonenumbers
 

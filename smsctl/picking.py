@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .clock import DAY, epoch_of, iso_utc, local_midnight, zone
-from .errors import InvalidPhoneError, NoSenderError, OptedOutError, UsageError
+from .errors import NoSenderError, OptedOutError, UsageError
 from .figures import health_percent, health_window, is_unhealthy
 from .optouts import is_opted_out, opted_out_among
 from .outcomes import BLOCKED_SPAM, CANCELED, DELIVERED
-from .phones import NumberFacts, normalize_phone, number_facts
+from .phones import NumberFacts, normalize_phone, normalize_phones, number_facts
 from .settings import Settings, load_settings
 from .store import Store
 
@@ -95,13 +95,23 @@ JOIN numbers ON numbers.number = contacts.number AND numbers.removed_at IS NULL
 WHERE contacts.contact = ?
 """
 
+# The numbers some contacts (a JSON array) are sticky to, removed or not:
+# the batch keeps those of the pool itself, cheaper than a join per contact.
 STICKY_AMONG = """
 SELECT contacts.contact, contacts.number FROM json_each(?) AS candidate
 JOIN contacts ON contacts.contact = candidate.value
-JOIN numbers ON numbers.number = contacts.number AND numbers.removed_at IS NULL
 """
 
-INSERT_PICK = "INSERT INTO picks (from_number, to_number, picked_at) VALUES (?, ?, ?)"
+POOL_NUMBERS = "SELECT number FROM numbers WHERE removed_at IS NULL"
+
+# Picks made at one time, given as a JSON array of "FROM TO" texts: one
+# statement for a whole batch, cheaper than one per pick.
+INSERT_PICKS = """
+INSERT INTO picks (from_number, to_number, picked_at)
+SELECT substr(value, 1, instr(value, ' ') - 1), substr(value, instr(value, ' ') + 1),
+    ?2
+FROM json_each(?1)
+"""
 
 # A contact sticky to a number no longer in the pool may take a new one;
 # a contact sticky to a pool number never changes here.
@@ -496,7 +506,8 @@ def pick_sender(
         if not dry_run:
             _record(
                 store,
-                [(number, to, epoch_of(now))],
+                epoch_of(now),
+                [(number, to)],
                 [] if sticky else [(to, number, epoch_of(now))],
             )
         snapshot.take(choice)
@@ -513,9 +524,14 @@ def pick_sender(
         )
 
 
-def _record(store: Store, picks: list[tuple], new_contacts: list[tuple]) -> None:
+def _record(
+    store: Store, picked_at: int, picks: list[tuple], new_contacts: list[tuple]
+) -> None:
+    """Record ``picks`` (sender, recipient) made at ``picked_at``, and make
+    ``new_contacts`` (contact, number, since) sticky."""
     # In index order, a batch's picks touch far fewer pages of picks' indexes.
-    store.conn.executemany(INSERT_PICK, sorted(picks))
+    pairs = [f"{sender} {recipient}" for sender, recipient in sorted(picks)]
+    store.conn.execute(INSERT_PICKS, (json.dumps(pairs), picked_at))
     if new_contacts:
         store.conn.executemany(MAKE_STICKY, new_contacts)
 
@@ -606,60 +622,73 @@ class BatchPicker:
 
     def pick_chunk(self, chunk: list[str]) -> list[BatchRow]:
         """Pick for each recipient of ``chunk`` in one write transaction."""
-        normalized = [_normalized_or_error(raw) for raw in chunk]
+        normalized = normalize_phones(chunk, "recipient")
         # Sorted, so that the lookups below walk the indexes in order.
-        valid = sorted({to for to in normalized if isinstance(to, str)})
+        valid = sorted({to for to in normalized if to.__class__ is str})
         with nullcontext() if self.dry_run else self.store.transaction():
             if self.snapshot is None:
                 self.snapshot = PoolSnapshot.read(self.store, self.now, self.settings)
             opted_out = opted_out_among(self.store, valid)
-            sticky = dict(
-                self.store.execute(STICKY_AMONG, (json.dumps(valid),)).fetchall()
-            )
-            sticky.update(self.made_sticky)
+            sticky = self._sticky_among(valid)
             picks: list[tuple] = []
             new_contacts: list[tuple] = []
-            rows = [
-                self._pick_row(raw, to, opted_out, sticky, picks, new_contacts)
-                for raw, to in zip(chunk, normalized)
-            ]
+            rows = self._pick_rows(
+                chunk, normalized, opted_out, sticky, picks, new_contacts
+            )
             if not self.dry_run:
-                _record(self.store, picks, new_contacts)
+                _record(self.store, self.picked_at, picks, new_contacts)
         return rows
 
-    def _pick_row(self, raw, to, opted_out, sticky, picks, new_contacts) -> BatchRow:
-        if not isinstance(to, str):
-            return BatchRow.failed(raw, f"invalid: {to}")
-        if to in opted_out:
-            return BatchRow.failed(to, "opted out of texts from the pool")
-        snapshot = self.snapshot
-        place = snapshot.place_of(to)
-        try:
-            choice = snapshot.choose(to, place.facts, sticky.get(to))
-        except NoSenderError as exc:
-            return BatchRow.failed(to, f"no sender: {exc}")
-        snapshot.take(choice)
-        number = choice.sender.number
-        picks.append((number, to, self.picked_at))
-        if choice.reason != STICKY:
-            new_contacts.append((to, number, self.picked_at))
-            sticky[to] = self.made_sticky[to] = number
-        return BatchRow(
-            to,
-            number,
-            choice.reason,
-            choice.fallback,
-            choice.over_cap,
-            place.quiet_hours,
-            None,
-        )
+    def _pick_rows(
+        self, chunk, normalized, opted_out, sticky, picks, new_contacts
+    ) -> list[BatchRow]:
+        """One row per recipient; each pick goes to ``picks`` and each contact
+        it makes sticky to ``new_contacts`` (and ``sticky``)."""
+        snapshot, picked_at = self.snapshot, self.picked_at
+        place_of, choose, take = snapshot.place_of, snapshot.choose, snapshot.take
+        failed = BatchRow.failed
+        rows: list[BatchRow] = []
+        append = rows.append
+        for raw, to in zip(chunk, normalized):
+            if to.__class__ is not str:
+                append(failed(raw, f"invalid: {to}"))
+                continue
+            if to in opted_out:
+                append(failed(to, "opted out of texts from the pool"))
+                continue
+            place = place_of(to)
+            try:
+                choice = choose(to, place.facts, sticky.get(to))
+            except NoSenderError as exc:
+                append(failed(to, f"no sender: {exc}"))
+                continue
+            take(choice)
+            number = choice.sender.number
+            picks.append((number, to))
+            if choice.reason != STICKY:
+                new_contacts.append((to, number, picked_at))
+                sticky[to] = self.made_sticky[to] = number
+            append(
+                BatchRow(
+                    to,
+                    number,
+                    choice.reason,
+                    choice.fallback,
+                    choice.over_cap,
+                    place.quiet_hours,
+                    None,
+                )
+            )
+        return rows
 
-
-def _normalized_or_error(raw: str) -> str | InvalidPhoneError:
-    try:
-        return normalize_phone(raw, "recipient")
-    except InvalidPhoneError as exc:
-        return exc
+    def _sticky_among(self, contacts: list[str]) -> dict[str, str]:
+        """The pool number each of ``contacts`` is sticky to, where it has one,
+        and the contacts this batch made sticky."""
+        in_pool = {row[0] for row in self.store.execute(POOL_NUMBERS)}
+        found = self.store.execute(STICKY_AMONG, (json.dumps(contacts),))
+        sticky = {contact: number for contact, number in found if number in in_pool}
+        sticky.update(self.made_sticky)
+        return sticky
 
 
 # --- explain ---------------------------------------------------------------

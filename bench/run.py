@@ -40,7 +40,13 @@ class Measured:
 
 
 def run_measured(command: list[str], env: dict | None = None) -> Measured:
-    """Run ``command``; its wall time and exit code."""
+    """Run ``command``; its wall time and exit code.
+
+    Writes still on their way to the disk (a database just copied, the
+    command before's files) are flushed first, so that neither side of a
+    pair pays for the other's.
+    """
+    os.sync()
     started = time.perf_counter()
     finished = subprocess.run(
         command,

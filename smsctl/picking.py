@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .clock import DAY, epoch_of, iso_utc, local_midnight, zone
-from .errors import NoSenderError, OptedOutError, UsageError
+from .errors import InvalidPhoneError, NoSenderError, OptedOutError, UsageError
 from .figures import health_percent, health_window, is_unhealthy
 from .optouts import is_opted_out, opted_out_among
 from .outcomes import BLOCKED_SPAM, CANCELED, DELIVERED
@@ -39,11 +40,19 @@ from .phones import NumberFacts, normalize_phone, normalize_phones, number_facts
 from .settings import Settings, load_settings
 from .store import Store
 
+if TYPE_CHECKING:  # imported where used: a cold single pick does without
+    from concurrent.futures import Executor, Future
+
 STICKY = "sticky"
 TIERS = ("area_code", "overlay", "state", "time_zone", "country", "any")
 UNHEALTHY_FALLBACK = "unhealthy"
 BATCH_COLUMNS = ("to", "from", "reason", "fallback", "over_cap", "quiet_hours", "error")
-BATCH_CHUNK_ROWS = 10_000
+BATCH_CHUNK_ROWS = 20_000
+# Picks stored together while the next ones are picked (see pick_batch).
+RECORD_SLICE_ROWS = 5_000
+# How often Python may hand its lock between threads during a batch, in
+# seconds: the helper thread needs it back after each SQLite call.
+BATCH_SWITCH_INTERVAL = 0.0005
 
 # Every query below walks the numbers of the pool and, for each, one index
 # range (tallies' primary key, messages_by_sender or picks_load), grouping by
@@ -95,10 +104,12 @@ JOIN numbers ON numbers.number = contacts.number AND numbers.removed_at IS NULL
 WHERE contacts.contact = ?
 """
 
-# The numbers some contacts (a JSON array) are sticky to, removed or not:
-# the batch keeps those of the pool itself, cheaper than a join per contact.
+# The numbers some contacts (a JSON array) are sticky to, removed or not, as
+# one JSON object: the batch keeps those of the pool itself, cheaper than a
+# join per contact, and one object costs less to fetch than a row each.
 STICKY_AMONG = """
-SELECT contacts.contact, contacts.number FROM json_each(?) AS candidate
+SELECT json_group_object(contacts.contact, contacts.number)
+FROM json_each(?) AS candidate
 JOIN contacts ON contacts.contact = candidate.value
 """
 
@@ -300,8 +311,8 @@ class PoolSnapshot:
         """The number for ``to`` (whose facts are ``recipient``), or
         NoSenderError saying why none can send."""
         if sticky is not None:
-            sender = self.senders[sticky]
-            return Choice(sender, STICKY, None, self.capped(sender))
+            sender, over_cap = self.keep_sticky(sticky)
+            return Choice(sender, STICKY, None, over_cap)
         tiers = self.tiers_for(recipient)
         for tier, members in zip(TIERS, tiers):
             open_ = [s for s in members if not s.unhealthy and not self.capped(s)]
@@ -328,9 +339,15 @@ class PoolSnapshot:
             "'smsctl numbers add PHONE', or raise pick.daily_cap"
         )
 
-    def take(self, choice: Choice) -> None:
-        """Count a pick of ``choice`` in its number's load."""
-        choice.sender.load += 1
+    def keep_sticky(self, number: str) -> tuple[Sender, bool]:
+        """A sticky contact keeps its ``number``, over the daily cap too: the
+        number, and whether it is over the cap."""
+        sender = self.senders[number]
+        return sender, self.capped(sender)
+
+    def take(self, sender: Sender) -> None:
+        """Count a pick of ``sender`` in its load."""
+        sender.load += 1
 
 
 def _location_key(recipient: NumberFacts):
@@ -507,10 +524,10 @@ def pick_sender(
             _record(
                 store,
                 epoch_of(now),
-                [(number, to)],
+                _pairs_json([(number, to)]),
                 [] if sticky else [(to, number, epoch_of(now))],
             )
-        snapshot.take(choice)
+        snapshot.take(choice.sender)
         return PickResult(
             to,
             number,
@@ -524,16 +541,32 @@ def pick_sender(
         )
 
 
+def _nothing() -> None:
+    pass
+
+
+def _commit_after(store: Store, recording: list[Future]) -> None:
+    """Commit the open transaction once every part of it is recorded, or roll
+    it back and raise the first part's error."""
+    with store.ending_transaction():
+        for part in recording:
+            part.result()
+
+
 def _record(
-    store: Store, picked_at: int, picks: list[tuple], new_contacts: list[tuple]
+    store: Store, picked_at: int, pairs_json: str, new_contacts: list[tuple]
 ) -> None:
-    """Record ``picks`` (sender, recipient) made at ``picked_at``, and make
-    ``new_contacts`` (contact, number, since) sticky."""
-    # In index order, a batch's picks touch far fewer pages of picks' indexes.
-    pairs = [f"{sender} {recipient}" for sender, recipient in sorted(picks)]
-    store.conn.execute(INSERT_PICKS, (json.dumps(pairs), picked_at))
+    """Record picks made at ``picked_at`` (given by ``_pairs_json``), and
+    make ``new_contacts`` (contact, number, since) sticky."""
+    store.conn.execute(INSERT_PICKS, (pairs_json, picked_at))
     if new_contacts:
         store.conn.executemany(MAKE_STICKY, new_contacts)
+
+
+def _pairs_json(picks: list[tuple[str, str]]) -> str:
+    """Picks (sender, recipient) as INSERT_PICKS takes them."""
+    # In index order, a batch's picks touch far fewer pages of picks' indexes.
+    return json.dumps([f"{sender} {recipient}" for sender, recipient in sorted(picks)])
 
 
 def forget_contact(store: Store, phone: str) -> tuple[str, str | None]:
@@ -587,65 +620,154 @@ def pick_batch(
 
     Each pick is recorded as ``pick_sender`` would record it (unless
     ``dry_run``), so consecutive picks rotate. Rows are committed in chunks
-    of ``chunk_rows`` and a chunk's rows are yielded once it is committed.
-    The pool's load and health are read once and kept up to date in memory;
-    opt-outs and sticky numbers are read per chunk, inside its transaction.
-    A bad row fails alone.
+    of ``chunk_rows``, one write transaction each, and a chunk's rows are
+    yielded once it is committed. The pool's load and health are read once
+    and kept up to date in memory; opt-outs and sticky numbers are read per
+    chunk, inside its transaction. A bad row fails alone.
 
-    Known shortfall: 100,000 recipients take 14.7 to 16.6 times the sqlite3
-    shell's ``.import`` of the same CSV, against a goal of 10 (README,
-    Benchmarks); the lookups and the pick rows' indexes are about half.
+    The database's side runs in a helper thread, where SQLite works without
+    Python's global lock: a chunk's picks are stored a slice at a time while
+    this thread picks the next slice, and the chunk commits while this
+    thread reads the next chunk and hands on the rows of the one before.
+    The two threads never use the connection at once: this one waits for
+    the commit before it begins the next transaction. Meanwhile Python's
+    lock changes hands more often (BATCH_SWITCH_INTERVAL), so that the
+    helper does not wait for it after each call into SQLite.
     """
-    batch = BatchPicker(store, now, dry_run)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(BATCH_SWITCH_INTERVAL)
+    try:
+        yield from _pick_chunks(store, recipients, now, dry_run, chunk_rows)
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+
+def _pick_chunks(
+    store: Store,
+    recipients: Iterable[str],
+    now: datetime,
+    dry_run: bool,
+    chunk_rows: int,
+) -> Iterator[BatchRow]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsctl") as recorder:
+        batch = BatchPicker(store, now, dry_run, recorder)
+        committing: Future | None = None
+        committed: list[BatchRow] = []
+        for chunk in _chunks(recipients, chunk_rows):
+            ready = batch.prepare(chunk)
+            if committing is not None:
+                committing.result()
+            rows, committing = batch.pick_chunk(ready)
+            yield from committed
+            committed = rows
+        if committing is not None:
+            committing.result()
+        yield from committed
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
     chunk: list[str] = []
-    for raw in recipients:
-        chunk.append(raw)
-        if len(chunk) == chunk_rows:
-            yield from batch.pick_chunk(chunk)
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
             chunk = []
     if chunk:
-        yield from batch.pick_chunk(chunk)
+        yield chunk
+
+
+class Prepared(NamedTuple):
+    """A chunk of recipients as given, normalised, and the valid ones sorted."""
+
+    chunk: list[str]
+    normalized: list[str | InvalidPhoneError]
+    valid: list[str]
 
 
 class BatchPicker:
-    """One batch pick: the pool held in memory between chunks, and the
-    contacts the batch has made sticky."""
+    """One batch pick: the pool held in memory between chunks, the contacts
+    the batch has made sticky, and the thread that records its picks."""
 
-    def __init__(self, store: Store, now: datetime, dry_run: bool):
+    def __init__(self, store: Store, now: datetime, dry_run: bool, recorder: Executor):
         self.store = store
         self.now = now
         self.dry_run = dry_run
+        self.recorder = recorder
         self.settings = load_settings(store)
         self.snapshot: PoolSnapshot | None = None
         self.made_sticky: dict[str, str] = {}
         self.picked_at = epoch_of(now)
 
-    def pick_chunk(self, chunk: list[str]) -> list[BatchRow]:
-        """Pick for each recipient of ``chunk`` in one write transaction."""
+    @staticmethod
+    def prepare(chunk: list[str]) -> Prepared:
+        """What picking a chunk needs that the database does not hold."""
         normalized = normalize_phones(chunk, "recipient")
-        # Sorted, so that the lookups below walk the indexes in order.
+        # Sorted, so that the lookups walk the indexes in order.
         valid = sorted({to for to in normalized if to.__class__ is str})
-        with nullcontext() if self.dry_run else self.store.transaction():
+        return Prepared(chunk, normalized, valid)
+
+    def pick_chunk(self, ready: Prepared) -> tuple[list[BatchRow], Future]:
+        """Pick for each recipient of a prepared chunk in one write transaction.
+
+        Returns the rows and the recorder's future that commits the
+        transaction, or rolls it back and raises; until it is done, the
+        recorder thread may be using the connection.
+        """
+        store, recording = self.store, []
+        if not self.dry_run:
+            store.begin()
+        try:
             if self.snapshot is None:
-                self.snapshot = PoolSnapshot.read(self.store, self.now, self.settings)
-            opted_out = opted_out_among(self.store, valid)
-            sticky = self._sticky_among(valid)
-            picks: list[tuple] = []
-            new_contacts: list[tuple] = []
-            rows = self._pick_rows(
-                chunk, normalized, opted_out, sticky, picks, new_contacts
-            )
+                self.snapshot = PoolSnapshot.read(store, self.now, self.settings)
+            opted_out = opted_out_among(store, ready.valid)
+            sticky = self._sticky_among(ready.valid)
+            rows: list[BatchRow] = []
+            for start in range(0, len(ready.chunk), RECORD_SLICE_ROWS):
+                end = start + RECORD_SLICE_ROWS
+                picks: list[tuple] = []
+                new_contacts: list[tuple] = []
+                rows += self._pick_rows(
+                    ready.chunk[start:end],
+                    ready.normalized[start:end],
+                    opted_out,
+                    sticky,
+                    picks,
+                    new_contacts,
+                )
+                if not self.dry_run:
+                    recording.append(
+                        self.recorder.submit(
+                            _record,
+                            store,
+                            self.picked_at,
+                            _pairs_json(picks),
+                            new_contacts,
+                        )
+                    )
+        except BaseException:
+            for part in recording:  # the recorder must be done with the connection
+                part.exception()
             if not self.dry_run:
-                _record(self.store, self.picked_at, picks, new_contacts)
-        return rows
+                store.rollback()
+            raise
+        if self.dry_run:
+            return rows, self.recorder.submit(_nothing)
+        return rows, self.recorder.submit(_commit_after, store, recording)
 
     def _pick_rows(
         self, chunk, normalized, opted_out, sticky, picks, new_contacts
     ) -> list[BatchRow]:
         """One row per recipient; each pick goes to ``picks`` and each contact
-        it makes sticky to ``new_contacts`` (and ``sticky``)."""
+        it makes sticky to ``new_contacts`` (and ``sticky``).
+
+        The rules are PoolSnapshot's; a sticky contact, most of a batch, is
+        served without building a Choice.
+        """
         snapshot, picked_at = self.snapshot, self.picked_at
-        place_of, choose, take = snapshot.place_of, snapshot.choose, snapshot.take
+        place_of, keep_sticky = snapshot.place_of, snapshot.keep_sticky
+        choose, take = snapshot.choose, snapshot.take
         failed = BatchRow.failed
         rows: list[BatchRow] = []
         append = rows.append
@@ -657,17 +779,27 @@ class BatchPicker:
                 append(failed(to, "opted out of texts from the pool"))
                 continue
             place = place_of(to)
+            number = sticky.get(to)
+            if number is not None:
+                sender, over_cap = keep_sticky(number)
+                take(sender)
+                picks.append((number, to))
+                append(
+                    BatchRow(
+                        to, number, STICKY, None, over_cap, place.quiet_hours, None
+                    )
+                )
+                continue
             try:
-                choice = choose(to, place.facts, sticky.get(to))
+                choice = choose(to, place.facts, None)
             except NoSenderError as exc:
                 append(failed(to, f"no sender: {exc}"))
                 continue
-            take(choice)
+            take(choice.sender)
             number = choice.sender.number
             picks.append((number, to))
-            if choice.reason != STICKY:
-                new_contacts.append((to, number, picked_at))
-                sticky[to] = self.made_sticky[to] = number
+            new_contacts.append((to, number, picked_at))
+            sticky[to] = self.made_sticky[to] = number
             append(
                 BatchRow(
                     to,
@@ -685,8 +817,10 @@ class BatchPicker:
         """The pool number each of ``contacts`` is sticky to, where it has one,
         and the contacts this batch made sticky."""
         in_pool = {row[0] for row in self.store.execute(POOL_NUMBERS)}
-        found = self.store.execute(STICKY_AMONG, (json.dumps(contacts),))
-        sticky = {contact: number for contact, number in found if number in in_pool}
+        found = json.loads(self.store.scalar(STICKY_AMONG, (json.dumps(contacts),)))
+        sticky = {
+            contact: number for contact, number in found.items() if number in in_pool
+        }
         sticky.update(self.made_sticky)
         return sticky
 

@@ -39,13 +39,28 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.begin()
+        with self.ending_transaction():
+            yield self.conn
+
+    def begin(self) -> None:
+        """Open a write transaction, for one that ``ending_transaction`` ends
+        in a later call (``transaction`` is the usual way)."""
         self.conn.execute("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def ending_transaction(self) -> Iterator[sqlite3.Connection]:
+        """Commit the open transaction after the block, or roll it back if the
+        block raises."""
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.rollback()
             raise
         self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
@@ -119,8 +134,13 @@ def open_store(path: Path) -> Store:
 
 def _connect(path: Path, new: bool) -> Store:
     try:
+        # A batch pick commits from a helper thread (picking.pick_batch),
+        # never while another thread uses the connection.
         conn = sqlite3.connect(
-            path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            path,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
         )
     except sqlite3.Error as exc:
         raise UsageError(f"cannot open {path}: {exc}") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sqlite3
+import sys
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -545,6 +547,65 @@ def test_batch_dry_run_records_nothing_but_still_rotates(store):
     assert [r.from_ for r in rows] == [SF_1, SF_2, SF_1, SF_2, SF_1]
     assert rows[-1].reason == "sticky"
     assert table_count(store, "picks") == 0
+
+
+def test_batch_keeps_contacts_sticky_across_the_slices_stored_meanwhile(store):
+    add(store, SF_1, SF_2)
+    store_setting(store, "pick.daily_cap", "0")
+    first = recipients(5_500)
+    # The repeats come after the first 5,000 picks, which are stored while
+    # the rest of the chunk is picked.
+    rows = list(pick_batch(store, first + first[:500], NOW))
+    assert len(rows) == 6_000
+    assert [r.error for r in rows].count(None) == 6_000
+    assert [r.from_ for r in rows[5_500:]] == [r.from_ for r in rows[:500]]
+    assert {r.reason for r in rows[5_500:]} == {"sticky"}
+    assert Counter(r.from_ for r in rows[:5_500]) == {SF_1: 2_750, SF_2: 2_750}
+    stored = store.execute(
+        "SELECT to_number, from_number, count(*) FROM picks GROUP BY 1, 2"
+    ).fetchall()
+    assert len(stored) == 5_500
+    assert {(to, sender) for to, sender, _ in stored} == {(r.to, r.from_) for r in rows}
+    assert Counter(n for _, _, n in stored) == {1: 5_000, 2: 500}
+    assert table_count(store, "contacts") == 5_500
+
+
+def test_batch_that_cannot_record_keeps_the_chunks_before_and_undoes_its_own(store):
+    add(store, SF_1, SF_2)
+    failing = recipients(7)[4]
+    store.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON picks "
+        f"WHEN NEW.to_number = '{failing}' BEGIN SELECT RAISE(ABORT, 'full'); END"
+    )
+    before = sys.getswitchinterval()
+    shown = []
+    with pytest.raises(sqlite3.IntegrityError, match="full"):
+        for row in pick_batch(store, recipients(7), NOW, chunk_rows=3):
+            shown.append(row.to)
+    assert shown == recipients(3)
+    assert sorted(
+        row[0] for row in store.execute("SELECT to_number FROM picks")
+    ) == recipients(3)
+    assert table_count(store, "contacts") == 3
+    assert not store.conn.in_transaction
+    assert sys.getswitchinterval() == before
+    # The connection is usable again.
+    assert pick(store, recipients(7)[6]).reason == "area_code"
+
+
+def test_batch_closed_early_leaves_whole_chunks_recorded(store):
+    add(store, SF_1, SF_2)
+    before = sys.getswitchinterval()
+    batch = pick_batch(store, recipients(9), NOW, chunk_rows=2)
+    assert next(batch).to == recipients(1)[0]
+    batch.close()
+    # The chunk after the one handed on was already picked and commits.
+    assert sorted(
+        row[0] for row in store.execute("SELECT to_number FROM picks")
+    ) == recipients(4)
+    assert table_count(store, "contacts") == 4
+    assert not store.conn.in_transaction
+    assert sys.getswitchinterval() == before
 
 
 # --- the pool's figures, read through index ranges only --------------------------

@@ -67,7 +67,12 @@ def opted_out_among(store: Store, numbers: Iterable[str]) -> set[str]:
     listed = list(numbers)
     if not listed:
         return set()
-    return {row[0] for row in store.execute(OPTED_OUT_AMONG, (json.dumps(listed),))}
+    return opted_out_in_json(store, json.dumps(listed))
+
+
+def opted_out_in_json(store: Store, numbers_json: str) -> set[str]:
+    """``opted_out_among`` for numbers given as a JSON array of E.164 texts."""
+    return {row[0] for row in store.execute(OPTED_OUT_AMONG, (numbers_json,))}
 
 
 def add_optout(store: Store, phone: str, now: datetime) -> OptOutChange:

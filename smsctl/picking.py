@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .clock import DAY, epoch_of, iso_utc, local_midnight, zone
 from .errors import InvalidPhoneError, NoSenderError, OptedOutError, UsageError
 from .figures import health_percent, health_window, is_unhealthy
-from .optouts import is_opted_out, opted_out_among
+from .optouts import is_opted_out, opted_out_in_json
 from .outcomes import BLOCKED_SPAM, CANCELED, DELIVERED
 from .phones import NumberFacts, normalize_phone, normalize_phones, number_facts
 from .settings import Settings, load_settings
@@ -679,11 +679,12 @@ def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 class Prepared(NamedTuple):
-    """A chunk of recipients as given, normalised, and the valid ones sorted."""
+    """A chunk of recipients as given, normalised, and the valid ones sorted,
+    as a JSON array for the lookups."""
 
     chunk: list[str]
     normalized: list[str | InvalidPhoneError]
-    valid: list[str]
+    valid_json: str
 
 
 class BatchPicker:
@@ -706,7 +707,7 @@ class BatchPicker:
         normalized = normalize_phones(chunk, "recipient")
         # Sorted, so that the lookups walk the indexes in order.
         valid = sorted({to for to in normalized if to.__class__ is str})
-        return Prepared(chunk, normalized, valid)
+        return Prepared(chunk, normalized, json.dumps(valid))
 
     def pick_chunk(self, ready: Prepared) -> tuple[list[BatchRow], Future]:
         """Pick for each recipient of a prepared chunk in one write transaction.
@@ -721,8 +722,8 @@ class BatchPicker:
         try:
             if self.snapshot is None:
                 self.snapshot = PoolSnapshot.read(store, self.now, self.settings)
-            opted_out = opted_out_among(store, ready.valid)
-            sticky = self._sticky_among(ready.valid)
+            opted_out = opted_out_in_json(store, ready.valid_json)
+            sticky = self._sticky_among(ready.valid_json)
             rows: list[BatchRow] = []
             for start in range(0, len(ready.chunk), RECORD_SLICE_ROWS):
                 end = start + RECORD_SLICE_ROWS
@@ -813,11 +814,11 @@ class BatchPicker:
             )
         return rows
 
-    def _sticky_among(self, contacts: list[str]) -> dict[str, str]:
-        """The pool number each of ``contacts`` is sticky to, where it has one,
-        and the contacts this batch made sticky."""
+    def _sticky_among(self, contacts_json: str) -> dict[str, str]:
+        """The pool number each of some contacts (a JSON array) is sticky to,
+        where it has one, and the contacts this batch made sticky."""
         in_pool = {row[0] for row in self.store.execute(POOL_NUMBERS)}
-        found = json.loads(self.store.scalar(STICKY_AMONG, (json.dumps(contacts),)))
+        found = json.loads(self.store.scalar(STICKY_AMONG, (contacts_json,)))
         sticky = {
             contact: number for contact, number in found.items() if number in in_pool
         }

@@ -633,6 +633,9 @@ def pick_batch(
     the commit before it begins the next transaction. Meanwhile Python's
     lock changes hands more often (BATCH_SWITCH_INTERVAL), so that the
     helper does not wait for it after each call into SQLite.
+
+    So the chunk after the one being handed on is picked already: a caller
+    that stops reading rows (a closed pipe) leaves that chunk recorded too.
     """
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(BATCH_SWITCH_INTERVAL)

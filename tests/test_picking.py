@@ -583,12 +583,7 @@ def test_batch_that_cannot_record_keeps_the_chunks_before_and_undoes_its_own(sto
         for row in pick_batch(store, recipients(7), NOW, chunk_rows=3):
             shown.append(row.to)
     assert shown == recipients(3)
-    assert sorted(
-        row[0] for row in store.execute("SELECT to_number FROM picks")
-    ) == recipients(3)
-    assert table_count(store, "contacts") == 3
-    assert not store.conn.in_transaction
-    assert sys.getswitchinterval() == before
+    assert_left_whole(store, recipients(3), before)
     # The connection is usable again.
     assert pick(store, recipients(7)[6]).reason == "area_code"
 
@@ -600,12 +595,17 @@ def test_batch_closed_early_leaves_whole_chunks_recorded(store):
     assert next(batch).to == recipients(1)[0]
     batch.close()
     # The chunk after the one handed on was already picked and commits.
-    assert sorted(
-        row[0] for row in store.execute("SELECT to_number FROM picks")
-    ) == recipients(4)
-    assert table_count(store, "contacts") == 4
+    assert_left_whole(store, recipients(4), before)
+
+
+def assert_left_whole(store, recorded: list[str], switch_interval: float) -> None:
+    """Only ``recorded`` were picked, each made sticky; no transaction is
+    left open, and Python's switch interval is back."""
+    picked = [row[0] for row in store.execute("SELECT to_number FROM picks")]
+    assert sorted(picked) == recorded
+    assert table_count(store, "contacts") == len(recorded)
     assert not store.conn.in_transaction
-    assert sys.getswitchinterval() == before
+    assert sys.getswitchinterval() == switch_interval
 
 
 # --- the pool's figures, read through index ranges only --------------------------

@@ -113,7 +113,8 @@ FROM json_each(?) AS candidate
 JOIN contacts ON contacts.contact = candidate.value
 """
 
-POOL_NUMBERS = "SELECT number FROM numbers WHERE removed_at IS NULL"
+# What a batch compares between chunks to tell whether the pool changed.
+POOL_STATE = "SELECT number, available, removed_at FROM numbers ORDER BY number"
 
 # Picks made at one time, given as a JSON array of "FROM TO" texts: one
 # statement for a whole batch, cheaper than one per pick.
@@ -701,6 +702,7 @@ class BatchPicker:
         self.recorder = recorder
         self.settings = load_settings(store)
         self.snapshot: PoolSnapshot | None = None
+        self.pool_state: list[tuple] = []
         self.made_sticky: dict[str, str] = {}
         self.picked_at = epoch_of(now)
 
@@ -723,8 +725,7 @@ class BatchPicker:
         if not self.dry_run:
             store.begin()
         try:
-            if self.snapshot is None:
-                self.snapshot = PoolSnapshot.read(store, self.now, self.settings)
+            self._read_pool_if_changed()
             opted_out = opted_out_in_json(store, ready.valid_json)
             sticky = self._sticky_among(ready.valid_json)
             rows: list[BatchRow] = []
@@ -817,16 +818,26 @@ class BatchPicker:
             )
         return rows
 
+    def _read_pool_if_changed(self) -> None:
+        """Read the pool (PoolSnapshot) at the first chunk, and again at a
+        chunk that finds a number added, removed or made (un)available since:
+        its loads then count the batch's committed picks as unmatched ones."""
+        state = self.store.execute(POOL_STATE).fetchall()
+        if self.snapshot is None or state != self.pool_state:
+            self.snapshot = PoolSnapshot.read(self.store, self.now, self.settings)
+            self.pool_state = state
+
     def _sticky_among(self, contacts_json: str) -> dict[str, str]:
         """The pool number each of some contacts (a JSON array) is sticky to,
         where it has one, and the contacts this batch made sticky."""
-        in_pool = {row[0] for row in self.store.execute(POOL_NUMBERS)}
+        in_pool = {number for number, _, removed in self.pool_state if removed is None}
         found = json.loads(self.store.scalar(STICKY_AMONG, (contacts_json,)))
-        sticky = {
+        # A dry run records nothing, so the batch's own contacts come from
+        # made_sticky; a number removed meanwhile keeps none of them.
+        found.update(self.made_sticky)
+        return {
             contact: number for contact, number in found.items() if number in in_pool
         }
-        sticky.update(self.made_sticky)
-        return sticky
 
 
 # --- explain ---------------------------------------------------------------

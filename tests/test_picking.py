@@ -598,6 +598,43 @@ def test_batch_closed_early_leaves_whole_chunks_recorded(store):
     assert_left_whole(store, recipients(4), before)
 
 
+def test_batch_sees_a_number_added_while_it_runs(store, db_path):
+    add(store, SF_1)
+    batch = pick_batch(store, recipients(6), NOW, chunk_rows=2)
+    assert next(batch).from_ == SF_1
+    # Meanwhile another process adds a number and a pick makes a contact of
+    # the batch's third chunk sticky to it.
+    other = open_store(db_path)
+    add_number(other, SF_2)
+    assert pick_sender(other, recipients(6)[5], NOW).from_ == SF_2
+    other.close()
+    assert [(r.to, r.from_, r.reason) for r in batch] == [
+        (recipients(6)[1], SF_1, "area_code"),
+        (recipients(6)[2], SF_1, "area_code"),
+        (recipients(6)[3], SF_1, "area_code"),
+        (recipients(6)[4], SF_2, "area_code"),
+        (recipients(6)[5], SF_2, "sticky"),
+    ]
+
+
+def test_batch_stops_using_a_number_removed_while_it_runs(store, db_path):
+    add(store, SF_1, SF_2)
+    r = recipients(5)
+    batch = pick_batch(store, [*r, r[1]], NOW, chunk_rows=2)
+    assert next(batch).from_ == SF_1
+    other = open_store(db_path)
+    remove_number(other, SF_2)
+    other.close()
+    assert [(row.to, row.from_, row.reason) for row in batch] == [
+        (r[1], SF_2, "area_code"),
+        (r[2], SF_1, "area_code"),
+        (r[3], SF_2, "area_code"),
+        # Picked after the removal, which also forgot the contacts of SF_2.
+        (r[4], SF_1, "area_code"),
+        (r[1], SF_1, "area_code"),
+    ]
+
+
 def assert_left_whole(store, recorded: list[str], switch_interval: float) -> None:
     """Only ``recorded`` were picked, each made sticky; no transaction is
     left open, and Python's switch interval is back."""

@@ -1,6 +1,6 @@
 """Storing an import's message rows, and all that follows from them.
 
-Known shortfall: a million-row import takes about 3.2 times the sqlite3
+Known shortfall: a million-row import takes 2.8 to 3.2 times the sqlite3
 shell's plain ``.import`` of the same file, against a goal of 2 (README,
 Benchmarks). Storing takes about as long as reading (see pipeline.py): most
 of it is SQLite's work on the two indexes of messages and Python binding

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -546,10 +547,14 @@ def _nothing() -> None:
     pass
 
 
+class TransactionEndedError(sqlite3.OperationalError):
+    """A batch's chunk found its write transaction ended by an earlier error."""
+
+
 def _commit_after(store: Store, recording: list[Future]) -> None:
     """Commit the open transaction once every part of it is recorded, or roll
     it back and raise the first part's error."""
-    with store.ending_transaction():
+    with store.lock, store.ending_transaction():
         for part in recording:
             part.result()
 
@@ -558,10 +563,16 @@ def _record(
     store: Store, picked_at: int, pairs_json: str, new_contacts: list[tuple]
 ) -> None:
     """Record picks made at ``picked_at`` (given by ``_pairs_json``), and
-    make ``new_contacts`` (contact, number, since) sticky."""
-    store.conn.execute(INSERT_PICKS, (pairs_json, picked_at))
-    if new_contacts:
-        store.conn.executemany(MAKE_STICKY, new_contacts)
+    make ``new_contacts`` (contact, number, since) sticky, inside the write
+    transaction a batch's chunk holds open."""
+    with store.lock:
+        if not store.conn.in_transaction:
+            # SQLite ends a transaction itself on some errors (a full disk):
+            # what follows it must not be written outside one.
+            raise TransactionEndedError("the chunk's write transaction ended early")
+        store.conn.execute(INSERT_PICKS, (pairs_json, picked_at))
+        if new_contacts:
+            store.conn.executemany(MAKE_STICKY, new_contacts)
 
 
 def _pairs_json(picks: list[tuple[str, str]]) -> str:
@@ -606,8 +617,22 @@ def recipients_in(path: Path, column: str = "to") -> Iterator[Iterator[str]]:
                 f"{path} has no column {column!r} (its columns: {shown}); "
                 "name the recipients' column with --column NAME"
             )
-        index = names.index(column)
-        yield (row[index] if index < len(row) else "" for row in reader if row)
+        yield _cells(path, reader, names.index(column))
+
+
+def _cells(path: Path, reader, index: int) -> Iterator[str]:
+    """The cells at ``index`` of the rest of a recipients file; a row that
+    cannot be read stops the batch with a UsageError naming its line (the
+    rows before it are picked)."""
+    try:
+        for row in reader:
+            if row:
+                yield row[index] if index < len(row) else ""
+    except (OSError, csv.Error) as exc:
+        raise UsageError(
+            f"{path} line {reader.line_num} cannot be read ({exc}); the rows "
+            "before it were picked: fix that line and pick for the rest"
+        ) from None
 
 
 def pick_batch(
@@ -657,27 +682,45 @@ def _pick_chunks(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsctl") as recorder:
         batch = BatchPicker(store, now, dry_run, recorder)
+        picked: list[BatchRow] = []  # the rows of the chunk ``committing`` commits
         committing: Future | None = None
-        committed: list[BatchRow] = []
-        for chunk in _chunks(recipients, chunk_rows):
-            ready = batch.prepare(chunk)
+        committed: list[BatchRow] = []  # rows recorded and not yet handed on
+        try:
+            for chunk in _chunks(recipients, chunk_rows):
+                ready = batch.prepare(chunk)
+                if committing is not None:
+                    committing.result()
+                    committed, committing = picked, None
+                picked, committing = batch.pick_chunk(ready)
+                yield from committed
+                committed = []
             if committing is not None:
                 committing.result()
-            rows, committing = batch.pick_chunk(ready)
+                committed, committing = picked, None
+        except (Exception, KeyboardInterrupt):
+            # What is recorded is handed on before the error, so that no pick
+            # counts without the caller knowing of it.
+            if committing is not None and committing.exception() is None:
+                committed = picked
             yield from committed
-            committed = rows
-        if committing is not None:
-            committing.result()
+            raise
         yield from committed
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of ``size``; when reading them fails (a UsageError),
+    the items read before are a last, shorter list, then the error is raised."""
     chunk: list[str] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
+    try:
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+    except UsageError:
+        if chunk:
             yield chunk
-            chunk = []
+        raise
     if chunk:
         yield chunk
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -289,3 +290,60 @@ def test_one_failed_batch_row_is_one_row(two_local, tmp_path):
     result = two_local("send-from", "pick", "--file", str(recipients))
     assert result.exit_code == 1
     assert result.stderr == "1 row failed; its error column says why.\n"
+
+
+def many_recipients(count: int) -> str:
+    return "".join(f"+1415{200 + i // 10_000}{i % 10_000:04d}\n" for i in range(count))
+
+
+def test_batch_stopped_by_an_unreadable_line_writes_out_every_pick_it_made(
+    two_local, tmp_path, db_path
+):
+    two_local.ok("config", "set", "pick.daily_cap", "0")
+    recipients = tmp_path / "prospects.csv"
+    # Larger than the csv module's field limit, whichever is set.
+    too_long = '"' + "x" * 2_000_000 + '"\n'
+    recipients.write_text(
+        "to\n" + many_recipients(25_000) + too_long + "+14155550199\n"
+    )
+    result = two_local("send-from", "pick", "--file", str(recipients))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: {recipients} line 25002 cannot be read (field larger than field "
+        "limit ("
+    )
+    assert result.stderr.endswith(
+        "the rows before it were picked: fix that line and pick for the rest\n"
+    )
+    assert result.stderr.count("\n") == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 25_001
+    assert lines[-1].startswith("+14152024999,+1415555010")
+    store = sqlite3.connect(db_path)
+    assert store.execute("SELECT count(*) FROM picks").fetchone() == (25_000,)
+
+
+def test_batch_into_a_pipe_closed_early_exits_quietly(two_local, tmp_path, db_path):
+    two_local.ok("config", "set", "pick.daily_cap", "0")
+    recipients = tmp_path / "prospects.csv"
+    recipients.write_text("to\n" + many_recipients(60_000))
+    env = dict(os.environ, SMSCTL_DB=str(db_path))
+    command = [sys.executable, "-m", "smsctl", "send-from", "pick", "--file"]
+    batch = subprocess.Popen(
+        [*command, str(recipients)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert (
+        batch.stdout.readline()
+        == b"to,from,reason,fallback,over_cap,quiet_hours,error\n"
+    )
+    batch.stdout.close()
+    assert batch.wait(timeout=60) == 0
+    assert batch.stderr.read() == b""
+    store = sqlite3.connect(db_path)
+    assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    recorded = store.execute("SELECT count(*) FROM picks").fetchone()[0]
+    # Whole chunks: the one being written out, perhaps the next.
+    assert recorded in (20_000, 40_000)

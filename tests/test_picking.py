@@ -588,6 +588,22 @@ def test_batch_that_cannot_record_keeps_the_chunks_before_and_undoes_its_own(sto
     assert pick(store, recipients(7)[6]).reason == "area_code"
 
 
+def test_batch_whose_transaction_sqlite_ended_records_nothing_more(store):
+    add(store, SF_1, SF_2)
+    store_setting(store, "pick.daily_cap", "0")
+    # As on a full disk, SQLite ends the whole transaction itself, while the
+    # later slices of the same chunk are still to be stored.
+    store.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON picks "
+        f"WHEN NEW.to_number = '{recipients(11)[10]}' "
+        "BEGIN SELECT RAISE(ROLLBACK, 'full'); END"
+    )
+    before = sys.getswitchinterval()
+    with pytest.raises(sqlite3.IntegrityError, match="full"):
+        list(pick_batch(store, recipients(12_000), NOW))
+    assert_left_whole(store, [], before)
+
+
 def test_batch_closed_early_leaves_whole_chunks_recorded(store):
     add(store, SF_1, SF_2)
     before = sys.getswitchinterval()

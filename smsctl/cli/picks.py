@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 
 from ..clock import now
@@ -22,7 +23,16 @@ from ..picking import (
     pick_sender,
     recipients_in,
 )
-from ..render import Column, emit_listing, note, plain, safe_cell, write_csv, write_json
+from ..render import (
+    Column,
+    emit_listing,
+    error,
+    note,
+    plain,
+    safe_cell,
+    write_csv,
+    write_json,
+)
 from ..store import open_store
 
 REASON_TEXT = {
@@ -63,14 +73,28 @@ def run_pick(
     store = open_store(db)
     try:
         return _pick_and_write(store, to, file, column, dry_run, explain, format_)
+    except KeyboardInterrupt:
+        if file is None:
+            error("interrupted: run the pick again")
+        else:
+            error(
+                "interrupted: the rows written out are picked and recorded, and "
+                "so may be the next chunk's; pick again for the rows not written "
+                "out (a contact already sticky keeps its number)"
+            )
+        return 130
     finally:
         store.close()
 
 
 def _pick_and_write(store, to, file, column, dry_run, explain, format_) -> int:
     if file is not None:
-        with recipients_in(file, column) as recipients:
-            rows = pick_batch(store, recipients, now(), dry_run)
+        with (
+            recipients_in(file, column) as recipients,
+            # Closed before the store is: the batch's helper thread may be
+            # recording when writing the rows fails.
+            closing(pick_batch(store, recipients, now(), dry_run)) as rows,
+        ):
             failed = _write_batch(rows, format_ or "csv")
         if failed:
             if failed == 1:

@@ -599,6 +599,12 @@ def recipients_in(path: Path, column: str = "to") -> Iterator[Iterator[str]]:
     A missing file, an unreadable one or a header without ``column`` is a
     UsageError raised before any row is read. Undecodable bytes become
     replacement characters, so such a row fails alone as an invalid number.
+    A pipe is read like a file, so that a script may pass ``<(...)``.
+
+    Known shortcoming: a line is read whole before the csv module's field
+    limit can refuse it, so an enormous line (or a device such as /dev/zero)
+    takes memory in proportion; ``logs import`` reads its exports through
+    bounded lines (importing/readers.py), this does not yet.
     """
     try:
         handle = open(path, encoding="utf-8-sig", errors="replace", newline="")

@@ -347,3 +347,45 @@ def test_batch_into_a_pipe_closed_early_exits_quietly(two_local, tmp_path, db_pa
     recorded = store.execute("SELECT count(*) FROM picks").fetchone()[0]
     # Whole chunks: the one being written out, perhaps the next.
     assert recorded in (20_000, 40_000)
+
+
+def test_json_batch_stopped_part_way_is_still_one_array_of_every_pick(
+    two_local, tmp_path, db_path
+):
+    two_local.ok("config", "set", "pick.daily_cap", "0")
+    recipients = tmp_path / "prospects.csv"
+    too_long = '"' + "x" * 2_000_000 + '"\n'
+    recipients.write_text("to\n" + many_recipients(25_000) + too_long)
+    result = two_local("send-from", "pick", "--file", str(recipients), "-f", "json")
+    assert result.exit_code == 2
+    rows = json.loads(result.stdout)
+    assert len(rows) == 25_000
+    assert rows[-1]["to"] == "+14152024999"
+    store = sqlite3.connect(db_path)
+    assert store.execute("SELECT count(*) FROM picks").fetchone() == (25_000,)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_batch_that_cannot_write_its_rows_says_so_in_one_line(
+    two_local, tmp_path, db_path
+):
+    recipients = tmp_path / "prospects.csv"
+    recipients.write_text("to\n" + many_recipients(100))
+    env = dict(os.environ, SMSCTL_DB=str(db_path))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "smsctl", "send-from", "pick"]
+            + ["--file", str(recipients)],
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "Error: cannot write the rows out (No space left on device): the rows "
+        "written out are picked and recorded, and so may be the rest of their "
+        "chunk and the next chunk; pick again for the rows not written out (a "
+        "contact already sticky keeps its number)\n"
+    )

@@ -8,6 +8,7 @@ the fast path in :mod:`smsctl.cli.quick` run this same code.
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections.abc import Iterable
 from contextlib import closing
@@ -74,15 +75,21 @@ def run_pick(
     try:
         return _pick_and_write(store, to, file, column, dry_run, explain, format_)
     except KeyboardInterrupt:
-        if file is None:
-            error("interrupted: run the pick again")
-        else:
-            error(
-                "interrupted: the rows written out are picked and recorded, and "
-                "so may be the next chunk's; pick again for the rows not written "
-                "out (a contact already sticky keeps its number)"
-            )
+        error(
+            "interrupted: run the pick again"
+            if file is None
+            else f"interrupted: {BATCH_STOPPED}"
+        )
         return 130
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise  # the reader went away: nothing to tell it
+        error(
+            f"cannot write the answer ({exc.strerror or exc}): the pick is recorded"
+            if file is None
+            else f"cannot write the rows out ({exc.strerror or exc}): {BATCH_STOPPED}"
+        )
+        return 1
     finally:
         store.close()
 
@@ -135,14 +142,18 @@ def _print_pick(result: PickResult) -> None:
 
 
 CSV_FLAG = {True: "true", False: "false", None: ""}
+# What a batch that stops part-way has recorded (picking.pick_batch).
+BATCH_STOPPED = (
+    "the rows written out are picked and recorded, and so may be the rest of "
+    "their chunk and the next chunk; pick again for the rows not written out "
+    "(a contact already sticky keeps its number)"
+)
 
 
 def _write_batch(rows: Iterable[BatchRow], format_: str) -> int:
     """Writes the rows as they come; returns how many failed."""
     if format_ == "json":
-        listed = [dict(zip(BATCH_COLUMNS, row)) for row in rows]
-        write_json(listed)
-        return sum(row["error"] is not None for row in listed)
+        return _write_batch_json(rows)
     failed = 0
     write = sys.stdout.write
     writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -160,4 +171,24 @@ def _write_batch(rows: Iterable[BatchRow], format_: str) -> int:
             writer.writerow(
                 (safe_cell(row.to), "", "", "", "", "", safe_cell(row.error))
             )
+    return failed
+
+
+def _write_batch_json(rows: Iterable[BatchRow]) -> int:
+    """The rows as one indented JSON array, written as they come (as
+    render.write_json would write the whole list); returns how many failed."""
+    out, failed, first = sys.stdout, 0, True
+    out.write("[")
+    try:
+        for row in rows:
+            item = json.dumps(
+                dict(zip(BATCH_COLUMNS, row)), indent=2, ensure_ascii=False
+            )
+            out.write(("\n  " if first else ",\n  ") + item.replace("\n", "\n  "))
+            first = False
+            failed += row.error is not None
+    finally:
+        # Closed even when the batch stops, so that the rows written out, all
+        # of them recorded, still read as one array.
+        out.write("]\n" if first else "\n]\n")
     return failed

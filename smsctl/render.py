@@ -104,6 +104,22 @@ def write_json(value: Any, out=None) -> None:
     out.write("\n")
 
 
+def write_json_items(items: Iterable[Any], out=None) -> None:
+    """The list of ``items`` as ``write_json`` writes it, each item written as
+    it comes. The array is closed even when ``items`` raises, so that the
+    items written before still read as one array."""
+    out = out or sys.stdout
+    first = True
+    out.write("[")
+    try:
+        for item in items:
+            text = json.dumps(item, indent=2, ensure_ascii=False)
+            out.write(("\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
+            first = False
+    finally:
+        out.write("]\n" if first else "\n]\n")
+
+
 def print_table(table, out=None) -> None:
     """Print a rich table to ``out`` (stdout) whole: no colour or highlighting
     unless on a terminal, and never a cell cut short.

@@ -205,8 +205,9 @@ def test_reject_names_the_physical_line_where_a_multiline_record_starts(
 
 
 def test_windows_1252_file_imports_whole(pool, tmp_path):
+    invitation = "Café “Le Jardin” at 8"
     rows = [
-        console_row(1, "+14155550101", "+12125550140", body="Café “Le Jardin” at 8"),
+        console_row(1, "+14155550101", "+12125550140", body=invitation),
         console_row(
             2, "+14155550101", "+12125550141", body="It’s confirmed – à bientôt"
         ),

@@ -8,9 +8,8 @@ the fast path in :mod:`smsctl.cli.quick` run this same code.
 from __future__ import annotations
 
 import csv
-import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from ..render import (
     safe_cell,
     write_csv,
     write_json,
+    write_json_items,
 )
 from ..store import open_store
 
@@ -175,20 +175,16 @@ def _write_batch(rows: Iterable[BatchRow], format_: str) -> int:
 
 
 def _write_batch_json(rows: Iterable[BatchRow]) -> int:
-    """The rows as one indented JSON array, written as they come (as
-    render.write_json would write the whole list); returns how many failed."""
-    out, failed, first = sys.stdout, 0, True
-    out.write("[")
-    try:
+    """The rows as one JSON array, each written as it comes, so that a batch
+    that stops part-way still writes out what it recorded; returns how many
+    failed."""
+    failed = 0
+
+    def listed() -> Iterator[dict]:
+        nonlocal failed
         for row in rows:
-            item = json.dumps(
-                dict(zip(BATCH_COLUMNS, row)), indent=2, ensure_ascii=False
-            )
-            out.write(("\n  " if first else ",\n  ") + item.replace("\n", "\n  "))
-            first = False
             failed += row.error is not None
-    finally:
-        # Closed even when the batch stops, so that the rows written out, all
-        # of them recorded, still read as one array.
-        out.write("]\n" if first else "\n]\n")
+            yield dict(zip(BATCH_COLUMNS, row))
+
+    write_json_items(listed())
     return failed

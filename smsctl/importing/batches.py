@@ -51,6 +51,8 @@ from .records import (
 
 INSERT_TRIGGER = "messages_tally_insert"
 SORT_CACHE_KIB = 4096
+# Helper threads SQLite may sort the file's contacts with.
+SORT_THREADS = 2
 
 # Time sources, best first. A message's time comes from its winning record
 # unless another record has a better source, so that files imported in any
@@ -451,13 +453,17 @@ class BatchWriter:
         )
         # SQLite sorts in as much memory as the page cache may hold; with a
         # small cache the sort spills to temporary files instead, and memory
-        # stays where the import kept it.
+        # stays where the import kept it. The file is read by now, so the
+        # sort may take other cores for its merges.
         cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        threads = self.conn.execute("PRAGMA threads").fetchone()[0]
         self.conn.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+        self.conn.execute(f"PRAGMA threads = {SORT_THREADS}")
         try:
             self.conn.execute(sql, (first,))
         finally:
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+            self.conn.execute(f"PRAGMA threads = {int(threads)}")
         self.commit()
 
     def abort(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -15,6 +16,13 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 PAGE_SIZE = 16384
 APPLICATION_ID = 0x534D5343  # "SMSC": marks a file as an smsctl database
 BUSY_TIMEOUT_MS = 30_000
+# How long one try for the write lock waits (see Store.begin).
+LOCK_TRY_MS = 100
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says another connection holds a lock SQLite waited for."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 class Store:
@@ -49,8 +57,25 @@ class Store:
 
     def begin(self) -> None:
         """Open a write transaction, for one that ``ending_transaction`` ends
-        in a later call (``transaction`` is the usual way)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        in a later call (``transaction`` is the usual way).
+
+        While another process writes, this waits up to the busy timeout in
+        short tries: SQLite's own wait runs no Python, so Ctrl-C would
+        otherwise go unheeded until the timeout, and the write go ahead.
+        """
+        conn = self.conn
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        conn.execute(f"PRAGMA busy_timeout = {LOCK_TRY_MS}")
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not is_busy(exc) or time.monotonic() >= deadline:
+                        raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @contextmanager
     def ending_transaction(self) -> Iterator[sqlite3.Connection]:

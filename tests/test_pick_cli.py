@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -389,3 +392,68 @@ def test_batch_that_cannot_write_its_rows_says_so_in_one_line(
         "chunk and the next chunk; pick again for the rows not written out (a "
         "contact already sticky keeps its number)\n"
     )
+
+
+def wait_until_open(process: subprocess.Popen, path: Path, seconds: float = 30) -> None:
+    """Wait until ``process`` has ``path`` open: it is past Python's start."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            links = [
+                os.readlink(f"/proc/{process.pid}/fd/{fd}")
+                for fd in os.listdir(f"/proc/{process.pid}/fd")
+            ]
+        except OSError:
+            links = []
+        if str(path) in links:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"{path} was never opened")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_ctrl_c_while_another_process_writes_stops_the_pick_at_once(two_local, db_path):
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as a long import's commit would
+    pick = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "send-from", "pick", "--to", "+14165550123"],
+        env=dict(os.environ, SMSCTL_DB=str(db_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until_open(pick, db_path)
+    time.sleep(0.5)  # waiting for the write lock by now
+    stopped_at = time.monotonic()
+    pick.send_signal(signal.SIGINT)
+    out, err = pick.communicate(timeout=40)
+    waited = time.monotonic() - stopped_at
+    holder.execute("ROLLBACK")
+    assert (pick.returncode, out, err) == (
+        130,
+        "",
+        "Error: interrupted: run the pick again\n",
+    )
+    # Before, it waited out the 30 s busy timeout and then picked.
+    assert waited < 10
+    assert holder.execute("SELECT count(*) FROM picks").fetchone() == (0,)
+
+
+def test_a_pick_waits_for_another_process_to_finish_writing(two_local, db_path):
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    pick = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "send-from", "pick", "--to", "+14165550123"],
+        env=dict(os.environ, SMSCTL_DB=str(db_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    holder.execute("COMMIT")
+    out, err = pick.communicate(timeout=40)
+    assert (pick.returncode, err) == (0, "")
+    assert out.startswith(f"from {MAIN} (same area code)\n")
+    assert holder.execute("SELECT to_number FROM picks").fetchall() == [
+        ("+14165550123",)
+    ]

@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -510,3 +511,25 @@ def test_an_upgrade_kept_waiting_too_long_says_the_database_is_busy(
     cli.ok("numbers", "list", "--format", "json")
     with closing(sqlite3.connect(db_path)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+
+
+def test_a_write_lock_held_past_the_busy_timeout_is_reported_busy(db_path, monkeypatch):
+    init_database(db_path, "+14155550100")
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 400)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    store = open_store(db_path)
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        store.begin()
+    waited = time.monotonic() - started
+    holder.execute("ROLLBACK")
+    assert str(raised.value) == "database is locked"
+    assert 0.4 <= waited < 5
+    assert not store.conn.in_transaction
+    # The short tries leave the connection's own timeout as it was.
+    assert store.scalar("PRAGMA busy_timeout") == 400
+    store.begin()
+    assert store.conn.in_transaction
+    store.rollback()
+    store.close()

@@ -251,6 +251,7 @@ class BatchWriter:
         first_commit_rows: int,
         most_commit_rows: int,
     ):
+        self.store = store
         self.conn: sqlite3.Connection = store.conn
         self.provider = provider
         self.import_id = import_id
@@ -279,7 +280,7 @@ class BatchWriter:
         ).fetchone()[0]
 
     def _begin(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.store.begin()
         self.in_transaction = True
         if self.insert_trigger:
             self.conn.execute(f"DROP TRIGGER {INSERT_TRIGGER}")

@@ -15,6 +15,7 @@ itself, one after another.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
 import pickle
@@ -30,6 +31,9 @@ from .source import ExportFile
 
 # Rows sent and stored together: one INSERT statement each.
 CHUNK_ROWS = 5_000
+# The pipe's size in bytes: about one and a half batches (Linux's usual
+# limit for a process that is not privileged).
+PIPE_BYTES = 1 << 20
 PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 # Whether batches are read in a forked child (where the system can fork).
 READ_IN_CHILD = hasattr(os, "fork")
@@ -144,6 +148,7 @@ def batches_from_child(
         yield from produce()
         return
     receiver, sender = Pipe(duplex=False)
+    _deepen(sender)
     # Objects that exist now are left out of the child's garbage collections,
     # which would otherwise write to them and so copy the parent's memory.
     gc.freeze()
@@ -173,6 +178,19 @@ def batches_from_child(
         if not finished:
             _end_child(pid)
         os.waitpid(pid, 0)
+
+
+def _deepen(sender: Connection) -> None:
+    """Let the pipe hold more than one batch where the system allows, so that
+    neither process stalls whenever the other is briefly slower (a commit,
+    a batch of new hours to parse)."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
+    try:
+        fcntl.fcntl(sender.fileno(), set_size, PIPE_BYTES)
+    except OSError:
+        pass  # a smaller system limit: the default size works, a little slower
 
 
 def _run_child(

@@ -13,7 +13,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from smsctl import message_keys
-from smsctl.importing import ImportOptions, import_files
+from smsctl.importing import ImportOptions, import_files, pipeline
 from smsctl.importing.records import ROW_COLUMNS, ROW_KEY, make_row_builder
 from smsctl.numbers import add_number, init_database
 from smsctl.picking import pick_sender
@@ -55,6 +55,15 @@ KEY_FUNCTIONS = {"real": REAL_KEY, "one_key": one_key, "three_keys": three_keys}
 
 def use_keys(monkeypatch, name: str) -> None:
     monkeypatch.setattr(message_keys, "message_key", KEY_FUNCTIONS[name])
+
+
+# Rows read and stored together: the usual size (every fixture is one chunk),
+# and sizes that make a file of stored rows look its keys up before inserting.
+CHUNK_SIZES = [pipeline.CHUNK_ROWS, 1, 2]
+
+
+def use_chunks(monkeypatch, rows: int) -> None:
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", rows)
 
 
 def query(db_path, sql: str, params=()) -> list[tuple]:
@@ -122,11 +131,13 @@ def test_message_key_is_the_same_in_another_process():
         assert found.stdout == "-2192079760330369166\n"
 
 
+@pytest.mark.parametrize("chunk_rows", CHUNK_SIZES)
 @pytest.mark.parametrize("keys", list(KEY_FUNCTIONS))
 def test_messages_sharing_a_key_are_each_stored_once_and_merged_right(
-    pool, db_path, monkeypatch, keys
+    pool, db_path, monkeypatch, keys, chunk_rows
 ):
     use_keys(monkeypatch, keys)
+    use_chunks(monkeypatch, chunk_rows)
     counts = [import_counts(pool, name) for name in OVERLAP * 2]
     assert counts == [
         "4 read, 4 added, 0 updated, 0 unchanged, 0 rejected",
@@ -175,6 +186,7 @@ def reference(tmp_path_factory) -> tuple:
     return state_after(tmp_path_factory.mktemp("real") / "smsctl.db", ORDER_FILES)
 
 
+@pytest.mark.parametrize("chunk_rows", CHUNK_SIZES)
 @pytest.mark.parametrize("keys", ["one_key", "three_keys"])
 @pytest.mark.parametrize(
     "names",
@@ -182,9 +194,10 @@ def reference(tmp_path_factory) -> tuple:
     ids=["forward", "reversed", "repeated"],
 )
 def test_shared_keys_across_providers_give_the_state_real_keys_give(
-    tmp_path, monkeypatch, reference, keys, names
+    tmp_path, monkeypatch, reference, keys, names, chunk_rows
 ):
     use_keys(monkeypatch, keys)
+    use_chunks(monkeypatch, chunk_rows)
     assert state_after(tmp_path / "smsctl.db", names) == reference
     assert len(reference[0]) == 40
     assert keyless(tmp_path / "smsctl.db") == {"one_key": 39, "three_keys": 37}[keys]

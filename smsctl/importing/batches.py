@@ -382,9 +382,10 @@ class BatchWriter:
         """Tell apart the rows of ``chunk`` whose key was taken, and store the new.
 
         ``added`` rows were stored since ``before``; every other row of
-        ``chunk`` has its key held by a stored message. A row whose key is held by its own message is a later
-        record of it. A row whose key is held by a different message is
-        stored without a key, unless its message is stored so already.
+        ``chunk`` has its key held by a stored message. A row whose key is
+        held by its own message is a later record of it. A row whose key is
+        held by a different message is stored without a key, unless its
+        message is stored so already.
         Returns the rows added (all rows stored since ``before``), the rows
         of messages stored at their key, each followed by the stored
         message's id, and, without their key, the rows of messages stored

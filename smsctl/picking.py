@@ -49,6 +49,8 @@ TIERS = ("area_code", "overlay", "state", "time_zone", "country", "any")
 UNHEALTHY_FALLBACK = "unhealthy"
 BATCH_COLUMNS = ("to", "from", "reason", "fallback", "over_cap", "quiet_hours", "error")
 BATCH_CHUNK_ROWS = 20_000
+# The longest line a recipients file may hold, in characters.
+RECIPIENT_LINE_LIMIT = 4 << 20
 # Picks stored together while the next ones are picked (see pick_batch).
 RECORD_SLICE_ROWS = 5_000
 # How often Python may hand its lock between threads during a batch, in
@@ -599,19 +601,17 @@ def recipients_in(path: Path, column: str = "to") -> Iterator[Iterator[str]]:
     A missing file, an unreadable one or a header without ``column`` is a
     UsageError raised before any row is read. Undecodable bytes become
     replacement characters, so such a row fails alone as an invalid number.
-    A pipe is read like a file, so that a script may pass ``<(...)``.
-
-    Known shortcoming: a line is read whole before the csv module's field
-    limit can refuse it, so an enormous line (or a device such as /dev/zero)
-    takes memory in proportion; ``logs import`` reads its exports through
-    bounded lines (importing/readers.py), this does not yet.
+    A pipe is read like a file, so that a script may pass ``<(...)``. A line
+    longer than RECIPIENT_LINE_LIMIT characters (or a device such as
+    /dev/zero) is refused before it is held whole.
     """
     try:
         handle = open(path, encoding="utf-8-sig", errors="replace", newline="")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     with handle:
-        reader = csv.reader(handle)
+        lines = RecipientLines(handle)
+        reader = csv.reader(lines)
         try:
             header = next(reader, None)
         except (OSError, csv.Error) as exc:
@@ -623,10 +623,28 @@ def recipients_in(path: Path, column: str = "to") -> Iterator[Iterator[str]]:
                 f"{path} has no column {column!r} (its columns: {shown}); "
                 "name the recipients' column with --column NAME"
             )
-        yield _cells(path, reader, names.index(column))
+        yield _cells(path, reader, lines, names.index(column))
 
 
-def _cells(path: Path, reader, index: int) -> Iterator[str]:
+class RecipientLines:
+    """The lines of a recipients file, counted. A line longer than
+    RECIPIENT_LINE_LIMIT characters is a csv.Error, raised as soon as that
+    many characters are read."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.number = 0  # lines read so far
+
+    def __iter__(self) -> Iterator[str]:
+        readline, limit = self.handle.readline, RECIPIENT_LINE_LIMIT
+        while line := readline(limit):
+            self.number += 1
+            if len(line) == limit and not line.endswith(("\n", "\r")):
+                raise csv.Error(f"a line longer than {limit:,} characters")
+            yield line
+
+
+def _cells(path: Path, reader, lines: RecipientLines, index: int) -> Iterator[str]:
     """The cells at ``index`` of the rest of a recipients file; a row that
     cannot be read stops the batch with a UsageError naming its line (the
     rows before it are picked)."""
@@ -636,7 +654,7 @@ def _cells(path: Path, reader, index: int) -> Iterator[str]:
                 yield row[index] if index < len(row) else ""
     except (OSError, csv.Error) as exc:
         raise UsageError(
-            f"{path} line {reader.line_num} cannot be read ({exc}); the rows "
+            f"{path} line {lines.number} cannot be read ({exc}); the rows "
             "before it were picked: fix that line and pick for the rest"
         ) from None
 

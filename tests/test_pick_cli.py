@@ -457,3 +457,32 @@ def test_a_pick_waits_for_another_process_to_finish_writing(two_local, db_path):
     assert holder.execute("SELECT to_number FROM picks").fetchall() == [
         ("+14165550123",)
     ]
+
+
+def test_batch_stopped_by_an_endless_line_never_holds_it_whole(
+    two_local, tmp_path, db_path
+):
+    recipients = tmp_path / "prospects.csv"
+    with recipients.open("w") as out:
+        out.write("to\n" + many_recipients(3))
+        out.write("\0" * 9_000_000)  # as /dev/zero gives, with no line end
+    result = two_local("send-from", "pick", "--file", str(recipients))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {recipients} line 5 cannot be read (a line longer than "
+        "4,194,304 characters); the rows before it were picked: fix that line "
+        "and pick for the rest\n"
+    )
+    assert len(result.stdout.splitlines()) == 4
+    store = sqlite3.connect(db_path)
+    assert store.execute("SELECT count(*) FROM picks").fetchone() == (3,)
+
+
+def test_a_recipients_file_with_an_endless_header_is_refused(two_local, tmp_path):
+    recipients = tmp_path / "prospects.csv"
+    recipients.write_text("t" * 5_000_000)
+    result = two_local("send-from", "pick", "--file", str(recipients))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: cannot read {recipients}: a line longer than 4,194,304 characters\n"
+    )

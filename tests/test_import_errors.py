@@ -279,6 +279,17 @@ def test_a_directory_or_a_missing_file_exits_2_and_changes_nothing(
     assert dump(db_path) == before
 
 
+def test_an_empty_file_name_exits_2_and_imports_nothing(pool, db_path):
+    before = dump(db_path)
+    result = pool("logs", "import", str(FIXTURES / "twilio_console.csv"), "")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "Error: an empty file name was given; name each export file\n",
+    )
+    assert dump(db_path) == before
+
+
 def test_truncated_json_page_keeps_the_messages_before_the_break(
     pool, db_path, tmp_path
 ):

@@ -29,7 +29,7 @@ REJECTS_SHOWN = 100
 
 @command(app, "import")
 def import_(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Exports.")],
+    names: Annotated[list[str], typer.Argument(metavar="FILE...", help="Exports.")],
     db: DbOption,
     provider: Annotated[
         Optional[str],
@@ -62,6 +62,10 @@ def import_(
     ] = False,
 ) -> None:
     """Import delivery logs; safe to rerun over overlapping files."""
+    if "" in names:
+        # Read as a Path, an empty name would be the current folder.
+        raise UsageError("an empty file name was given; name each export file")
+    files = [Path(name) for name in names]
     mapping = parse_mapping(map_) if map_ else None
     store = open_db(db)
     if rejects is not None:

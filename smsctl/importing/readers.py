@@ -189,7 +189,7 @@ class CsvReader:
             raise HeaderError(f"the header cannot be read: {exc}") from None
         self.header = [name.strip().lstrip("\ufeff").strip() for name in header]
         self.columns = column_indices(layout, self.header)
-        self.line = self._end = self._for_csv.count
+        self.line = self._for_csv.count
         self._record: str | list[str] = ""  # the lines of the record read last
 
     def __iter__(self) -> Iterator[list[str]]:
@@ -211,8 +211,7 @@ class CsvReader:
                 except csv.Error as exc:
                     row = exc
                 self._record = for_csv.taken
-                self.line, self._end = count, for_csv.count
-                count = for_csv.count
+                self.line, count = count, for_csv.count
                 if row.__class__ is not list:
                     if not (long_lines and self._holds_long_line(self.line, count)):
                         reason = f"is not readable CSV ({row})"
@@ -220,7 +219,7 @@ class CsvReader:
                     continue
             else:
                 self._record = line
-                self.line = self._end = count
+                self.line = count
             if long_lines and self._holds_long_line(self.line, count):
                 continue
             if len(row) != width:

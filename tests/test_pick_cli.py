@@ -470,7 +470,7 @@ def test_batch_stopped_by_an_endless_line_never_holds_it_whole(
     assert result.exit_code == 2
     assert result.stderr == (
         f"Error: {recipients} line 5 cannot be read (a line longer than "
-        "4,194,304 characters); the rows before it were picked: fix that line "
+        "4,194,304 bytes); the rows before it were picked: fix that line "
         "and pick for the rest\n"
     )
     assert len(result.stdout.splitlines()) == 4
@@ -484,5 +484,5 @@ def test_a_recipients_file_with_an_endless_header_is_refused(two_local, tmp_path
     result = two_local("send-from", "pick", "--file", str(recipients))
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
-        f"Error: cannot read {recipients}: a line longer than 4,194,304 characters\n"
+        f"Error: cannot read {recipients}: a line longer than 4,194,304 bytes\n"
     )

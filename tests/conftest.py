@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,20 @@ def pool(cli):
     for number in ("+14155550101", "+14155550102", "+14155550103"):
         cli.ok("numbers", "add", number)
     return cli
+
+
+def wait_until_open(process: subprocess.Popen, path: Path, seconds: float = 30) -> None:
+    """Wait until ``process`` has ``path`` open: it is past Python's start."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            links = [
+                os.readlink(f"/proc/{process.pid}/fd/{fd}")
+                for fd in os.listdir(f"/proc/{process.pid}/fd")
+            ]
+        except OSError:
+            links = []
+        if str(path) in links:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"{path} was never opened")

@@ -9,9 +9,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import wait_until_open
 
 MAIN = "+14165550100"
 SF_1, SF_2 = "+14155550101", "+14155550102"
@@ -394,23 +395,6 @@ def test_batch_that_cannot_write_its_rows_says_so_in_one_line(
     )
 
 
-def wait_until_open(process: subprocess.Popen, path: Path, seconds: float = 30) -> None:
-    """Wait until ``process`` has ``path`` open: it is past Python's start."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            links = [
-                os.readlink(f"/proc/{process.pid}/fd/{fd}")
-                for fd in os.listdir(f"/proc/{process.pid}/fd")
-            ]
-        except OSError:
-            links = []
-        if str(path) in links:
-            return
-        time.sleep(0.02)
-    pytest.fail(f"{path} was never opened")
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 def test_ctrl_c_while_another_process_writes_stops_the_pick_at_once(two_local, db_path):
     holder = sqlite3.connect(db_path, isolation_level=None)
@@ -486,3 +470,28 @@ def test_a_recipients_file_with_an_endless_header_is_refused(two_local, tmp_path
     assert result.stderr == (
         f"Error: cannot read {recipients}: a line longer than 4,194,304 bytes\n"
     )
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_ctrl_c_while_a_schema_upgrade_is_awaited_is_one_line(two_local, db_path):
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("PRAGMA user_version = 2")  # as before the last upgrade
+    holder.execute("BEGIN IMMEDIATE")  # as another process upgrading it
+    pick = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "send-from", "pick", "--to", "+14165550123"],
+        env=dict(os.environ, SMSCTL_DB=str(db_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until_open(pick, db_path)
+    time.sleep(0.5)
+    pick.send_signal(signal.SIGINT)
+    out, err = pick.communicate(timeout=40)
+    holder.execute("ROLLBACK")
+    assert (pick.returncode, out, err) == (
+        130,
+        "",
+        "Error: interrupted: nothing was picked\n",
+    )
+    assert holder.execute("SELECT count(*) FROM picks").fetchone() == (0,)

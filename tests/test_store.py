@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -20,7 +21,7 @@ from smsctl.errors import NoDatabaseError, UsageError
 from smsctl.migrations import MIGRATIONS
 from smsctl.numbers import add_number, init_database
 from smsctl.store import open_store
-from tests.conftest import SAMPLE_EXPORT
+from tests.conftest import SAMPLE_EXPORT, wait_until_open
 
 
 def test_new_database_is_readable_by_its_owner_only(cli, db_path):
@@ -533,3 +534,24 @@ def test_a_write_lock_held_past_the_busy_timeout_is_reported_busy(db_path, monke
     assert store.conn.in_transaction
     store.rollback()
     store.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_ctrl_c_while_waiting_to_write_is_one_line_and_writes_nothing(cli, db_path):
+    cli.ok("init", "--main", "+14155550100")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    adding = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", "numbers", "add", "+14155550101"],
+        env=dict(os.environ, SMSCTL_DB=str(db_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until_open(adding, db_path)
+    time.sleep(0.5)
+    adding.send_signal(signal.SIGINT)
+    out, err = adding.communicate(timeout=40)
+    holder.execute("ROLLBACK")
+    assert (adding.returncode, out, err) == (130, "", "Error: interrupted\n")
+    assert holder.execute("SELECT count(*) FROM numbers").fetchone() == (1,)

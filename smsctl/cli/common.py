@@ -132,6 +132,10 @@ def command(
                 raise _one_line(exc, _current_path()) from None
             except BrokenPipeError:
                 raise typer.Exit(0) from None
+            except KeyboardInterrupt:
+                # Every write is one transaction: it is whole, or not made.
+                error("interrupted")
+                raise typer.Exit(130) from None
 
         group.command(name, cls=OneLineCommand, context_settings=settings)(run)
         return function

@@ -71,7 +71,12 @@ def run_pick(
         raise UsageError(
             "--file writes CSV or JSON; --explain and --format table go with --to"
         )
-    store = open_store(db)
+    try:
+        # Opening may wait for another process (a schema upgrade).
+        store = open_store(db)
+    except KeyboardInterrupt:
+        error("interrupted: nothing was picked")
+        return 130
     try:
         return _pick_and_write(store, to, file, column, dry_run, explain, format_)
     except KeyboardInterrupt:

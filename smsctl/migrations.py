@@ -292,10 +292,23 @@ def m003_no_time_source_check(db) -> None:
         db.execute("PRAGMA writable_schema = OFF")
 
 
+def m004_imports_first_message(db) -> None:
+    """imports gains first_message_id: the id its first new message gets.
+
+    Messages take ids in the order they are stored and one import runs at a
+    time, so an import's new messages are those from its first_message_id
+    up to the next import's. A later record merged into an older message
+    gives it the import's id as well; the range tells the two apart (see
+    BatchWriter.finish). Imports recorded before this migration have none.
+    """
+    db.execute("ALTER TABLE imports ADD COLUMN first_message_id INTEGER")
+
+
 MIGRATIONS: list[Callable] = [
     m001_initial,
     m002_message_keys,
     m003_no_time_source_check,
+    m004_imports_first_message,
 ]
 
 

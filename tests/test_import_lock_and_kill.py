@@ -317,3 +317,108 @@ def test_listings_and_dry_run_picks_never_fail_while_an_import_runs(
         ("send-from", 4, "Error"),
     }, outcomes
     assert ("numbers", 0, "") in outcomes
+
+
+# Run as ``python -c``: smsctl with its import killed just before the file's
+# contacts are made sticky, every chunk committed as it is stored.
+KILLED_BEFORE_FINISH = """
+import os, signal, sys
+from smsctl.importing import batches, run
+run.FIRST_COMMIT_ROWS = 1
+batches.BatchWriter.finish = lambda writer: os.kill(os.getpid(), signal.SIGKILL)
+from smsctl.cli import main
+sys.argv[0] = "smsctl"
+main()
+"""
+
+
+def twilio_rows(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A Twilio console export of (sid, from, to, status) texts, all at one time."""
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        for sid, sender, to, status in rows:
+            writer.writerow(
+                [sender, to, "Hi", status, "2026-12-01T10:00:00Z", "2010-04-01"]
+                + ["1", "", "AC1", sid, "outbound-api", "-0.0079", "USD"]
+            )
+    return path
+
+
+JOINED = "+13105550999"
+
+
+def killed_while_updating_an_older_text(tmp_path: Path) -> tuple[Path, Path]:
+    """A pool whose import of a second file was killed before its contacts
+    were made sticky, after it had updated a text of the first file (sent
+    from JOINED, a number that joined the pool between the two) and stored
+    two new texts; returns the database and the second file."""
+    db = tmp_path / "smsctl.db"
+    first = twilio_rows(
+        tmp_path / "first.csv", [("SM1", JOINED, "+12125550001", "sent")]
+    )
+    second = twilio_rows(
+        tmp_path / "second.csv",
+        [
+            ("SM1", JOINED, "+12125550001", "delivered"),
+            ("SM2", SENDERS[0], "+12125550002", "delivered"),
+            ("SM3", SENDERS[0], "+12125550003", "delivered"),
+        ],
+    )
+    new_pool(db)
+    assert smsctl(db, "logs", "import", "--quiet", str(first)).returncode == 0
+    assert smsctl(db, "numbers", "add", JOINED).returncode == 0
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_FINISH]
+        + ["logs", "import", "--quiet", str(second)],
+        env=smsctl_env(db),
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL
+    assert query(
+        db, "SELECT finished_at, added, updated FROM imports WHERE id = 2"
+    ) == [(None, 2, 1)]
+    return db, second
+
+
+def test_a_rerun_after_a_kill_makes_only_the_files_new_texts_sticky(tmp_path):
+    """The killed import gave the first file's text its own import id; the
+    rerun still takes only the texts it stored new, as one clean import."""
+    db, second = killed_while_updating_an_older_text(tmp_path)
+    assert smsctl(db, "logs", "import", "--quiet", str(second)).returncode == 0
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    clean_db = clean / "smsctl.db"
+    new_pool(clean_db)
+    for name in ("first.csv", "second.csv"):
+        if name == "second.csv":
+            assert smsctl(clean_db, "numbers", "add", JOINED).returncode == 0
+        assert (
+            smsctl(clean_db, "logs", "import", "--quiet", str(tmp_path / name))
+        ).returncode == 0
+    contacts = "SELECT contact, number FROM contacts ORDER BY contact"
+    assert (
+        query(db, contacts)
+        == query(clean_db, contacts)
+        == [
+            ("+12125550002", SENDERS[0]),
+            ("+12125550003", SENDERS[0]),
+        ]
+    )
+
+
+def test_a_kill_recorded_before_imports_kept_their_first_message(tmp_path):
+    """A killed import from before migration m004 has no first_message_id: its
+    rerun takes the killed run's messages from its lowest message on, which
+    includes an older text it only updated (the shortcoming m004 removed)."""
+    db, second = killed_while_updating_an_older_text(tmp_path)
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE imports SET first_message_id = NULL WHERE id = 2")
+    assert smsctl(db, "logs", "import", "--quiet", str(second)).returncode == 0
+    assert query(db, "SELECT contact, number FROM contacts ORDER BY contact") == [
+        ("+12125550001", JOINED),
+        ("+12125550002", SENDERS[0]),
+        ("+12125550003", SENDERS[0]),
+    ]

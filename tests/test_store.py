@@ -241,6 +241,12 @@ MESSAGE_V1_COLUMNS = (
 )
 
 
+IMPORT_V1_COLUMNS = (
+    "id, file, sha256, provider, started_at, finished_at, rows_read, added, "
+    "updated, unchanged, rejected, outside_pool"
+)
+
+
 def dump(db_path) -> dict[str, list[tuple]]:
     """What an upgrade must keep: every row a person's figures rest on."""
     with closing(sqlite3.connect(db_path)) as conn:
@@ -254,7 +260,11 @@ def dump(db_path) -> dict[str, list[tuple]]:
                 "'messages_tally_update') ORDER BY name"
             ).fetchall(),
         }
-        for table in ("numbers", "imports", "tallies", "picks", "contacts"):
+        # The ledger's columns of schema 1: m004 adds one, empty for these.
+        found["imports"] = conn.execute(
+            f"SELECT {IMPORT_V1_COLUMNS} FROM imports ORDER BY 1"
+        ).fetchall()
+        for table in ("numbers", "tallies", "picks", "contacts"):
             found[table] = conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
     return found
 
@@ -326,9 +336,16 @@ def test_a_database_of_schema_1_upgrades_keeping_every_row(
     before = database_of_schema_1(db_path, monkeypatch)
     store = open_store(db_path)
     assert store.scalar("PRAGMA foreign_keys") == 1
-    assert store.scalar("PRAGMA user_version") == 3
+    assert store.scalar("PRAGMA user_version") == len(MIGRATIONS)
     names = [row[0] for row in store.execute("SELECT name FROM _sqlite_migrations")]
-    assert names == ["m001_initial", "m002_message_keys", "m003_no_time_source_check"]
+    assert names == [
+        "m001_initial",
+        "m002_message_keys",
+        "m003_no_time_source_check",
+        "m004_imports_first_message",
+    ]
+    # An import from before m004 does not know where its new messages began.
+    assert store.execute("SELECT first_message_id FROM imports").fetchall() == [(None,)]
     assert store.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert store.execute("PRAGMA foreign_key_check").fetchall() == []
     indexes = {row[1]: row[2] for row in store.execute("PRAGMA index_list(messages)")}
@@ -431,6 +448,7 @@ def test_processes_opening_an_old_database_at_once_upgrade_it_once(
             ("m001_initial",),
             ("m002_message_keys",),
             ("m003_no_time_source_check",),
+            ("m004_imports_first_message",),
         ]
         assert (
             conn.execute("SELECT count(*), count(message_key) FROM messages").fetchone()
@@ -452,18 +470,21 @@ def test_a_database_of_schema_2_loses_the_check_and_keeps_every_row(
     cli, db_path, monkeypatch
 ):
     with monkeypatch.context() as patched:
-        patched.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+        # Today's importer records where its messages begin (m004's column).
+        patched.setattr(
+            migrations,
+            "MIGRATIONS",
+            [*migrations.MIGRATIONS[:2], migrations.m004_imports_first_message],
+        )
         init_database(db_path, "+14155550100")
         cli.ok("logs", "import", "--quiet", str(SAMPLE_EXPORT))
     before = dump(db_path)
     assert len(before["messages"]) == 30
     schema_2 = messages_sql(db_path)
     assert schema_2.count(migrations.TIME_SOURCE_CHECK) == 1
-    with closing(sqlite3.connect(db_path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
 
     store = open_store(db_path)
-    assert store.scalar("PRAGMA user_version") == 3
+    assert store.scalar("PRAGMA user_version") == len(MIGRATIONS)
     assert store.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     store.close()
     assert messages_sql(db_path) == schema_2.replace(migrations.TIME_SOURCE_CHECK, "")

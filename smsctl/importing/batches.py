@@ -154,7 +154,9 @@ ON CONFLICT DO UPDATE SET n = n + excluded.n
 # A contact becomes sticky to the pool number of its earliest outbound text
 # (on a tie, the lower number) in the import that first sees it, and never
 # changes after. A killed import of the same file is still open: its rerun
-# may find an earlier text in the part the killed one had not reached.
+# may find an earlier text in the part the killed one had not reached. Only
+# the texts the open imports stored new count ({new_messages}: ranges of ids,
+# see _new_message_ranges), not older ones they merely updated.
 # A text's time and its sender's rank among the pool's numbers (1, 2, ...)
 # are packed in one integer, (sent_at << bits) | rank, with just enough bits
 # for the ranks, so that the earliest text, and on a tie the lower number,
@@ -173,7 +175,7 @@ FROM (
     FROM messages AS m
     -- "+": scan the new rows in order rather than look them up by sender
     JOIN pool ON pool.number = +m.from_number
-    WHERE m.id >= ? AND m.import_id IN ({open_imports}) AND m.outbound = 1
+    WHERE ({new_messages}) AND m.import_id IN ({open_imports}) AND m.outbound = 1
       AND m.detail <> 'canceled'
     GROUP BY m.to_number
 ) AS first
@@ -272,7 +274,6 @@ class BatchWriter:
         self.in_transaction = False
         self.uncommitted = 0
         self.mostly_stored = False  # whether the last chunk was mostly stored rows
-        self.first_id = self._max_id() + 1
         found = self.conn.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
             (INSERT_TRIGGER,),
@@ -500,14 +501,19 @@ class BatchWriter:
         if not self.in_transaction:
             self._begin()
         open_imports = self._open_imports()
-        first = min(self._first_ids(open_imports))
+        ranges = self._new_message_ranges(open_imports)
         bits = len(self.pool).bit_length()  # self.pool is read in this transaction
         sql = STICKY_CONTACTS.format(
             import_id=self.import_id,
             open_imports=", ".join(str(i) for i in open_imports),
+            new_messages=" OR ".join(
+                "m.id >= ?" if end is None else "(m.id >= ? AND m.id < ?)"
+                for _, end in ranges
+            ),
             bits=bits,
             mask=(1 << bits) - 1,
         )
+        bounds = [bound for span in ranges for bound in span if bound is not None]
         # SQLite sorts in as much memory as the page cache may hold; with a
         # small cache the sort spills to temporary files instead, and memory
         # stays where the import kept it. The file is read by now, so the
@@ -517,7 +523,7 @@ class BatchWriter:
         self.conn.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
         self.conn.execute(f"PRAGMA threads = {SORT_THREADS}")
         try:
-            self.conn.execute(sql, (first,))
+            self.conn.execute(sql, bounds)
         finally:
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
             self.conn.execute(f"PRAGMA threads = {int(threads)}")
@@ -543,13 +549,26 @@ class BatchWriter:
         ]
         return [self.import_id, *killed]
 
-    def _first_ids(self, open_imports: list[int]) -> list[int]:
-        firsts = [self.first_id]
-        for import_id in open_imports[1:]:
-            # Only after a kill, so a scan of the table is affordable here.
-            first = self.conn.execute(
-                "SELECT min(id) FROM messages WHERE import_id = ?", (import_id,)
-            ).fetchone()[0]
+    def _new_message_ranges(self, open_imports: list[int]) -> list[tuple]:
+        """The ids of the messages ``open_imports`` stored new, as (first,
+        end) ranges, end excluded (None: to the last). One import runs at a
+        time, so an import's new messages end where the next one's begin."""
+        ranges = []
+        for import_id in open_imports:
+            first, end = self.conn.execute(
+                "SELECT first_message_id, (SELECT min(later.first_message_id) "
+                "FROM imports AS later WHERE later.id > imports.id) "
+                "FROM imports WHERE id = ?",
+                (import_id,),
+            ).fetchone()
+            if first is None:
+                # Recorded before imports had first_message_id (m004). Only
+                # after a kill, so a scan of the table is affordable here; it
+                # may take in older messages that import merely updated.
+                first = self.conn.execute(
+                    "SELECT min(id) FROM messages WHERE import_id = ?", (import_id,)
+                ).fetchone()[0]
+                end = None
             if first is not None:
-                firsts.append(first)
-        return firsts
+                ranges.append((first, end))
+        return ranges

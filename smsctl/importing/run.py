@@ -163,8 +163,9 @@ def _read_and_store(
     started = now_epoch()
     with store.transaction() as conn:
         result.import_id = conn.execute(
-            "INSERT INTO imports (file, sha256, provider, started_at) "
-            "VALUES (?, '', ?, ?)",
+            "INSERT INTO imports (file, sha256, provider, started_at, "
+            "first_message_id) VALUES (?, '', ?, ?, "
+            "(SELECT coalesce(max(id), 0) + 1 FROM messages))",
             (str(export.path.resolve()), opened.provider, started),
         ).lastrowid
     events: list[tuple] = []

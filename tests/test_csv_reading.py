@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsctl.importing.formats import generic_layout
-from smsctl.importing.readers import CsvReader, plain_csv_fields
+from smsctl.importing.readers import (
+    LONG_LINE,
+    BoundedLines,
+    CsvReader,
+    plain_csv_fields,
+)
 from smsctl.importing.source import ExportFile
 
 LINE_ENDS = st.sampled_from(["", "\n", "\r\n", "\r"])
@@ -113,4 +118,37 @@ def test_a_quoted_body_over_three_lines_keeps_its_start_line_and_text():
     assert records_as_smsctl_reads_them(text) == (
         [(2, ["a", "x\r\ny\nz", "c", "d"]), (6, ["e", "f", "g", "h"])],
         [(5, "has 3 fields; the header has 4", "b,1,2")],
+    )
+
+
+def lines_within(text: str, limit: int) -> tuple[list[str], set[int]]:
+    """The lines of ``text`` as ``newline=""`` splits them, each one longer
+    than ``limit`` characters before its end replaced, and their numbers."""
+    lines, long = [], set()
+    for number, line in enumerate(io.StringIO(text, newline="").readlines(), 1):
+        if len(line.rstrip("\r\n")) > limit:
+            lines.append(LONG_LINE)
+            long.add(number)
+        else:
+            lines.append(line)
+    return lines, long
+
+
+def bounded(text: str, limit: int) -> tuple[list[str], set[int]]:
+    stream = io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8", newline="")
+    lines = BoundedLines(stream, limit)
+    return list(lines), lines.long_lines
+
+
+@settings(max_examples=500)
+@given(text=st.text(alphabet="ab\r\n", max_size=40), limit=st.integers(1, 6))
+def test_bounded_lines_end_and_are_numbered_as_the_csv_module_has_them(text, limit):
+    assert bounded(text, limit) == lines_within(text, limit)
+
+
+def test_a_line_of_exactly_the_limit_is_kept_and_a_cut_cr_lf_stays_one_end():
+    text = "abcd\n" + "abc\r\n" + "abcd\r\n" + "abcde\r\n" + "x\n"
+    assert bounded(text, 4) == (
+        ["abcd\n", "abc\r\n", "abcd\r\n", LONG_LINE, "x\n"],
+        {4},
     )

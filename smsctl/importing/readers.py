@@ -85,12 +85,14 @@ def read_csv_header(head_text: str) -> list[str]:
 
 
 class BoundedLines:
-    """The lines of a text stream, none longer than ``limit`` characters.
+    """The lines of a text stream, none longer than ``limit`` characters
+    before its line end.
 
     A longer line is read to its end in pieces and dropped; LONG_LINE stands
     in its place, so that line numbers stay right, and ``long_lines`` holds
     the numbers of the lines dropped (the reader takes them out as it
-    reports them).
+    reports them). Lines end as the csv module and ``newline=""`` have them:
+    at CR, LF or CR LF.
     """
 
     def __init__(self, text, limit: int = LINE_LIMIT):
@@ -99,18 +101,45 @@ class BoundedLines:
         self.long_lines: set[int] = set()
 
     def __iter__(self) -> Iterator[str]:
-        readline, limit = self.text.readline, self.limit
+        read = self.text.readline
+        size = self.limit + 1  # a line of ``limit`` characters and one more
         number = 0
-        while line := readline(limit):
+        ahead = ""  # a character read past the line before, to see its end
+        while True:
+            if ahead == "\r":  # a line with nothing before its end
+                after = read(1)
+                line, ahead = ("\r\n", "") if after == "\n" else ("\r", after)
+                number += 1
+                yield line
+                continue
+            if ahead:
+                line = ahead if ahead == "\n" else ahead + read(size - 1)
+                ahead = ""
+            else:
+                line = read(size)
+            if not line:
+                return
             number += 1
-            if len(line) == limit and not line.endswith(("\n", "\r")):
-                while len(more := readline(limit)) == limit and not more.endswith(
-                    ("\n", "\r")
-                ):
-                    pass
-                self.long_lines.add(number)
-                line = LONG_LINE
+            if len(line) == size:
+                if line[-1] == "\r":
+                    ahead = read(1)  # a CR LF the size read cut in two?
+                    if ahead == "\n":
+                        line, ahead = line + ahead, ""
+                elif line[-1] != "\n":
+                    self.long_lines.add(number)
+                    line = LONG_LINE
+                    ahead = self._skip_rest(size)
             yield line
+
+    def _skip_rest(self, size: int) -> str:
+        """Read the rest of a long line; returns a character read past it."""
+        read = self.text.readline
+        while len(more := read(size)) == size and more[-1] not in "\r\n":
+            pass
+        if len(more) == size and more[-1] == "\r":
+            after = read(1)
+            return "" if after == "\n" else after
+        return ""
 
 
 def plain_csv_fields(line: str) -> list[str] | None:

@@ -1,11 +1,11 @@
 """Storing an import's message rows, and all that follows from them.
 
-Known shortfall: a million-row import takes 2.8 to 3.2 times the sqlite3
+Known shortfall: a million-row import takes 2.5 to 2.6 times the sqlite3
 shell's plain ``.import`` of the same file, against a goal of 2 (README,
 Benchmarks). Storing takes about as long as reading (see pipeline.py): most
 of it is SQLite's work on the two indexes of messages and Python binding
-each value; making the file's contacts sticky, once it is read, adds a
-second that nothing else overlaps.
+each value; making the file's contacts sticky, once it is read, adds most
+of a second that only its sort's helper threads overlap.
 
 Rows reach the database in chunks. A chunk is inserted in the order of its
 message keys (message_keys.py), with one prepared statement that skips rows

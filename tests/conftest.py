@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -74,3 +76,22 @@ def wait_until_open(process: subprocess.Popen, path: Path, seconds: float = 30) 
             return
         time.sleep(0.02)
     pytest.fail(f"{path} was never opened")
+
+
+def interrupt_smsctl(db_path: Path, *args: str) -> tuple[int, str, str, float]:
+    """Run ``python -m smsctl ARGS`` on ``db_path``, send it SIGINT once it
+    has the database open and waits, and return its exit code, stdout,
+    stderr and the seconds it took to stop after the signal."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsctl", *args],
+        env=dict(os.environ, SMSCTL_DB=str(db_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until_open(process, db_path)
+    time.sleep(0.5)  # waiting for the write lock by now
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=40)
+    return process.returncode, out, err, time.monotonic() - signalled

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import wait_until_open
+from tests.conftest import interrupt_smsctl
 
 MAIN = "+14165550100"
 SF_1, SF_2 = "+14155550101", "+14155550102"
@@ -399,25 +398,11 @@ def test_batch_that_cannot_write_its_rows_says_so_in_one_line(
 def test_ctrl_c_while_another_process_writes_stops_the_pick_at_once(two_local, db_path):
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # as a long import's commit would
-    pick = subprocess.Popen(
-        [sys.executable, "-m", "smsctl", "send-from", "pick", "--to", "+14165550123"],
-        env=dict(os.environ, SMSCTL_DB=str(db_path)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    code, out, err, waited = interrupt_smsctl(
+        db_path, "send-from", "pick", "--to", "+14165550123"
     )
-    wait_until_open(pick, db_path)
-    time.sleep(0.5)  # waiting for the write lock by now
-    stopped_at = time.monotonic()
-    pick.send_signal(signal.SIGINT)
-    out, err = pick.communicate(timeout=40)
-    waited = time.monotonic() - stopped_at
     holder.execute("ROLLBACK")
-    assert (pick.returncode, out, err) == (
-        130,
-        "",
-        "Error: interrupted: run the pick again\n",
-    )
+    assert (code, out, err) == (130, "", "Error: interrupted: run the pick again\n")
     # Before, it waited out the 30 s busy timeout and then picked.
     assert waited < 10
     assert holder.execute("SELECT count(*) FROM picks").fetchone() == (0,)
@@ -477,21 +462,9 @@ def test_ctrl_c_while_a_schema_upgrade_is_awaited_is_one_line(two_local, db_path
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("PRAGMA user_version = 2")  # as before the last upgrade
     holder.execute("BEGIN IMMEDIATE")  # as another process upgrading it
-    pick = subprocess.Popen(
-        [sys.executable, "-m", "smsctl", "send-from", "pick", "--to", "+14165550123"],
-        env=dict(os.environ, SMSCTL_DB=str(db_path)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    code, out, err, _ = interrupt_smsctl(
+        db_path, "send-from", "pick", "--to", "+14165550123"
     )
-    wait_until_open(pick, db_path)
-    time.sleep(0.5)
-    pick.send_signal(signal.SIGINT)
-    out, err = pick.communicate(timeout=40)
     holder.execute("ROLLBACK")
-    assert (pick.returncode, out, err) == (
-        130,
-        "",
-        "Error: interrupted: nothing was picked\n",
-    )
+    assert (code, out, err) == (130, "", "Error: interrupted: nothing was picked\n")
     assert holder.execute("SELECT count(*) FROM picks").fetchone() == (0,)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import stat
 import subprocess
@@ -21,7 +20,7 @@ from smsctl.errors import NoDatabaseError, UsageError
 from smsctl.migrations import MIGRATIONS
 from smsctl.numbers import add_number, init_database
 from smsctl.store import open_store
-from tests.conftest import SAMPLE_EXPORT, wait_until_open
+from tests.conftest import SAMPLE_EXPORT, interrupt_smsctl
 
 
 def test_new_database_is_readable_by_its_owner_only(cli, db_path):
@@ -562,17 +561,7 @@ def test_ctrl_c_while_waiting_to_write_is_one_line_and_writes_nothing(cli, db_pa
     cli.ok("init", "--main", "+14155550100")
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
-    adding = subprocess.Popen(
-        [sys.executable, "-m", "smsctl", "numbers", "add", "+14155550101"],
-        env=dict(os.environ, SMSCTL_DB=str(db_path)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    wait_until_open(adding, db_path)
-    time.sleep(0.5)
-    adding.send_signal(signal.SIGINT)
-    out, err = adding.communicate(timeout=40)
+    code, out, err, _ = interrupt_smsctl(db_path, "numbers", "add", "+14155550101")
     holder.execute("ROLLBACK")
-    assert (adding.returncode, out, err) == (130, "", "Error: interrupted\n")
+    assert (code, out, err) == (130, "", "Error: interrupted\n")
     assert holder.execute("SELECT count(*) FROM numbers").fetchone() == (1,)

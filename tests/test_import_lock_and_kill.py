@@ -422,3 +422,48 @@ def test_a_kill_recorded_before_imports_kept_their_first_message(tmp_path):
         ("+12125550002", SENDERS[0]),
         ("+12125550003", SENDERS[0]),
     ]
+
+
+def test_a_file_imported_between_a_kill_and_its_rerun_takes_no_texts_away(tmp_path):
+    """Another file's later record of a text the killed import stored makes
+    it that file's; the rerun still counts the text as its own new one."""
+    texts = [
+        ("SM1", SENDERS[0], "+12125550001", "sent"),
+        ("SM2", SENDERS[0], "+12125550002", "sent"),
+    ]
+    first = twilio_rows(tmp_path / "first.csv", texts)
+    other = twilio_rows(
+        tmp_path / "other.csv",
+        [
+            ("SM1", SENDERS[0], "+12125550001", "delivered"),
+            ("SM9", SENDERS[1], "+12125550009", "delivered"),
+        ],
+    )
+    contacts = "SELECT contact, number FROM contacts ORDER BY contact"
+    found = []
+    for killed in (False, True):
+        db = tmp_path / f"killed{killed}.db"
+        new_pool(db)
+        if killed:
+            done = subprocess.run(
+                [sys.executable, "-c", KILLED_BEFORE_FINISH]
+                + ["logs", "import", "--quiet", str(first)],
+                env=smsctl_env(db),
+                capture_output=True,
+                timeout=600,
+                check=False,
+            )
+            assert done.returncode == -signal.SIGKILL
+            assert smsctl(db, "logs", "import", "--quiet", str(other)).returncode == 0
+        for export in (first, other):
+            assert smsctl(db, "logs", "import", "--quiet", str(export)).returncode == 0
+        found.append(query(db, contacts))
+    assert (
+        found[0]
+        == found[1]
+        == [
+            ("+12125550001", SENDERS[0]),
+            ("+12125550002", SENDERS[0]),
+            ("+12125550009", SENDERS[1]),
+        ]
+    )

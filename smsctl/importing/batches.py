@@ -156,7 +156,8 @@ ON CONFLICT DO UPDATE SET n = n + excluded.n
 # changes after. A killed import of the same file is still open: its rerun
 # may find an earlier text in the part the killed one had not reached. Only
 # the texts the open imports stored new count ({new_messages}: ranges of ids,
-# see _new_message_ranges), not older ones they merely updated.
+# see _new_messages), not older ones they merely updated, and whichever
+# import's record of them won since.
 # A text's time and its sender's rank among the pool's numbers (1, 2, ...)
 # are packed in one integer, (sent_at << bits) | rank, with just enough bits
 # for the ranks, so that the earliest text, and on a tie the lower number,
@@ -175,7 +176,7 @@ FROM (
     FROM messages AS m
     -- "+": scan the new rows in order rather than look them up by sender
     JOIN pool ON pool.number = +m.from_number
-    WHERE ({new_messages}) AND m.import_id IN ({open_imports}) AND m.outbound = 1
+    WHERE ({new_messages}) AND m.outbound = 1
       AND m.detail <> 'canceled'
     GROUP BY m.to_number
 ) AS first
@@ -501,19 +502,15 @@ class BatchWriter:
         if not self.in_transaction:
             self._begin()
         open_imports = self._open_imports()
-        ranges = self._new_message_ranges(open_imports)
+        new_messages, bounds = self._new_messages(open_imports)
         bits = len(self.pool).bit_length()  # self.pool is read in this transaction
         sql = STICKY_CONTACTS.format(
             import_id=self.import_id,
             open_imports=", ".join(str(i) for i in open_imports),
-            new_messages=" OR ".join(
-                "m.id >= ?" if end is None else "(m.id >= ? AND m.id < ?)"
-                for _, end in ranges
-            ),
+            new_messages=new_messages,
             bits=bits,
             mask=(1 << bits) - 1,
         )
-        bounds = [bound for span in ranges for bound in span if bound is not None]
         # SQLite sorts in as much memory as the page cache may hold; with a
         # small cache the sort spills to temporary files instead, and memory
         # stays where the import kept it. The file is read by now, so the
@@ -549,11 +546,12 @@ class BatchWriter:
         ]
         return [self.import_id, *killed]
 
-    def _new_message_ranges(self, open_imports: list[int]) -> list[tuple]:
-        """The ids of the messages ``open_imports`` stored new, as (first,
-        end) ranges, end excluded (None: to the last). One import runs at a
-        time, so an import's new messages end where the next one's begin."""
-        ranges = []
+    def _new_messages(self, open_imports: list[int]) -> tuple[str, list[int]]:
+        """A condition on ``m.id`` true of the messages ``open_imports``
+        stored new, and its parameters. One import runs at a time, so an
+        import's new messages are the ids from its first_message_id up to
+        the next import's."""
+        terms, bounds = [], []
         for import_id in open_imports:
             first, end = self.conn.execute(
                 "SELECT first_message_id, (SELECT min(later.first_message_id) "
@@ -568,7 +566,13 @@ class BatchWriter:
                 first = self.conn.execute(
                     "SELECT min(id) FROM messages WHERE import_id = ?", (import_id,)
                 ).fetchone()[0]
-                end = None
-            if first is not None:
-                ranges.append((first, end))
-        return ranges
+                if first is not None:
+                    terms.append(f"(m.id >= ? AND m.import_id = {int(import_id)})")
+                    bounds.append(first)
+            elif end is None:
+                terms.append("m.id >= ?")
+                bounds.append(first)
+            else:
+                terms.append("(m.id >= ? AND m.id < ?)")
+                bounds += [first, end]
+        return " OR ".join(terms), bounds

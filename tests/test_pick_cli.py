@@ -468,3 +468,21 @@ def test_ctrl_c_while_a_schema_upgrade_is_awaited_is_one_line(two_local, db_path
     holder.execute("ROLLBACK")
     assert (code, out, err) == (130, "", "Error: interrupted: nothing was picked\n")
     assert holder.execute("SELECT count(*) FROM picks").fetchone() == (0,)
+
+
+def test_ctrl_c_before_a_command_runs_is_one_line(monkeypatch, capsys):
+    from smsctl import cli
+    from smsctl.cli import quick
+
+    def interrupted(argv):
+        raise KeyboardInterrupt  # as Ctrl-C while modules still load
+
+    monkeypatch.setattr(quick, "quick_pick", interrupted)
+    monkeypatch.setattr(sys, "argv", ["smsctl", "numbers", "list"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr() == (
+        "",
+        "Error: interrupted (a change it had already saved is kept)\n",
+    )

@@ -563,5 +563,9 @@ def test_ctrl_c_while_waiting_to_write_is_one_line_and_writes_nothing(cli, db_pa
     holder.execute("BEGIN IMMEDIATE")
     code, out, err, _ = interrupt_smsctl(db_path, "numbers", "add", "+14155550101")
     holder.execute("ROLLBACK")
-    assert (code, out, err) == (130, "", "Error: interrupted\n")
+    assert (code, out, err) == (
+        130,
+        "",
+        "Error: interrupted (a change it had already saved is kept)\n",
+    )
     assert holder.execute("SELECT count(*) FROM numbers").fetchone() == (1,)

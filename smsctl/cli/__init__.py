@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import sys
 
+# What an interrupted command says, whichever moment Ctrl-C came.
+INTERRUPTED = "interrupted (a change it had already saved is kept)"
+
 
 def main() -> None:
     """The ``smsctl`` console script."""
-    from .quick import quick_pick
+    try:
+        from .quick import quick_pick
 
-    code = quick_pick(sys.argv[1:])
-    if code is not None:
-        raise SystemExit(code)
-    from .app import run_app
+        code = quick_pick(sys.argv[1:])
+        if code is not None:
+            raise SystemExit(code)
+        from .app import run_app
 
-    run_app()
+        run_app()
+    except KeyboardInterrupt:
+        # Ctrl-C while modules load, before a command runs: commands say
+        # what an interruption leaves themselves.
+        sys.stderr.write(f"Error: {INTERRUPTED}\n")
+        raise SystemExit(130) from None

@@ -16,6 +16,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from ..paths import APP_NAME, default_db_path
 from ..render import error
+from . import INTERRUPTED
 from .failures import REPORTED, failure_report
 
 DbOption = Annotated[
@@ -134,7 +135,7 @@ def command(
                 raise typer.Exit(0) from None
             except KeyboardInterrupt:
                 # Every write is one transaction: it is whole, or not made.
-                error("interrupted")
+                error(INTERRUPTED)
                 raise typer.Exit(130) from None
 
         group.command(name, cls=OneLineCommand, context_settings=settings)(run)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from smsctl.importing.formats import generic_layout
 from smsctl.importing.readers import (
     LONG_LINE,
+    LONG_LINE_QUOTED,
     BoundedLines,
     CsvReader,
     plain_csv_fields,
@@ -127,7 +128,7 @@ def lines_within(text: str, limit: int) -> tuple[list[str], set[int]]:
     lines, long = [], set()
     for number, line in enumerate(io.StringIO(text, newline="").readlines(), 1):
         if len(line.rstrip("\r\n")) > limit:
-            lines.append(LONG_LINE)
+            lines.append(LONG_LINE_QUOTED if line.count('"') % 2 else LONG_LINE)
             long.add(number)
         else:
             lines.append(line)
@@ -141,7 +142,7 @@ def bounded(text: str, limit: int) -> tuple[list[str], set[int]]:
 
 
 @settings(max_examples=500)
-@given(text=st.text(alphabet="ab\r\n", max_size=40), limit=st.integers(1, 6))
+@given(text=st.text(alphabet='ab"\r\n', max_size=40), limit=st.integers(1, 6))
 def test_bounded_lines_end_and_are_numbered_as_the_csv_module_has_them(text, limit):
     assert bounded(text, limit) == lines_within(text, limit)
 
@@ -152,3 +153,17 @@ def test_a_line_of_exactly_the_limit_is_kept_and_a_cut_cr_lf_stays_one_end():
         ["abcd\n", "abc\r\n", "abcd\r\n", LONG_LINE, "x\n"],
         {4},
     )
+
+
+def test_a_long_line_that_closes_a_quoted_body_leaves_the_rows_after_it():
+    too_long = "y" * (4 << 20)
+    text = "id,from,to,status\n" 'a,"x\n' f'{too_long}",c,d\n' "e,f,g,h\n"
+    records, bad = records_as_smsctl_reads_them(text)
+    assert records == [(4, ["e", "f", "g", "h"])]
+    assert bad == [
+        (
+            2,
+            "has a line (3) longer than 4,194,304 characters",
+            'a,"x\n"(a line too long to keep)',
+        )
+    ]

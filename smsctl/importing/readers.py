@@ -23,6 +23,10 @@ csv.field_size_limit(FIELD_LIMIT)
 # line cannot take memory past what an ordinary export needs.
 LINE_LIMIT = 4 << 20
 LONG_LINE = "(a line too long to keep)\n"
+# In place of a long line with an odd number of quotes: a quoted field it
+# opened or closed is opened or closed here too, so that the lines after it
+# are read as they would have been.
+LONG_LINE_QUOTED = '"(a line too long to keep)\n'
 RAW_LIMIT = 4000
 JSON_ELEMENT_LIMIT = 8 << 20
 JSON_CHUNK = 1 << 16
@@ -127,19 +131,23 @@ class BoundedLines:
                         line, ahead = line + ahead, ""
                 elif line[-1] != "\n":
                     self.long_lines.add(number)
-                    line = LONG_LINE
-                    ahead = self._skip_rest(size)
+                    ahead, quotes = self._skip_rest(size)
+                    quotes += line.count('"')
+                    line = LONG_LINE_QUOTED if quotes % 2 else LONG_LINE
             yield line
 
-    def _skip_rest(self, size: int) -> str:
-        """Read the rest of a long line; returns a character read past it."""
+    def _skip_rest(self, size: int) -> tuple[str, int]:
+        """Read the rest of a long line; returns a character read past it and
+        the quotes the rest held."""
         read = self.text.readline
+        quotes = 0
         while len(more := read(size)) == size and more[-1] not in "\r\n":
-            pass
+            quotes += more.count('"')
+        quotes += more.count('"')
         if len(more) == size and more[-1] == "\r":
             after = read(1)
-            return "" if after == "\n" else after
-        return ""
+            return ("" if after == "\n" else after), quotes
+        return "", quotes
 
 
 def plain_csv_fields(line: str) -> list[str] | None:

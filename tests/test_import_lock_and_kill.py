@@ -332,6 +332,20 @@ main()
 """
 
 
+def import_killed_before_finish(db: Path, export: Path) -> None:
+    """``logs import export``, SIGKILLed once its rows are all committed,
+    before it makes the file's contacts sticky."""
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_FINISH]
+        + ["logs", "import", "--quiet", str(export)],
+        env=smsctl_env(db),
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL
+
+
 def twilio_rows(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     """A Twilio console export of (sid, from, to, status) texts, all at one time."""
     with path.open("w", newline="") as out:
@@ -368,15 +382,7 @@ def killed_while_updating_an_older_text(tmp_path: Path) -> tuple[Path, Path]:
     new_pool(db)
     assert smsctl(db, "logs", "import", "--quiet", str(first)).returncode == 0
     assert smsctl(db, "numbers", "add", JOINED).returncode == 0
-    done = subprocess.run(
-        [sys.executable, "-c", KILLED_BEFORE_FINISH]
-        + ["logs", "import", "--quiet", str(second)],
-        env=smsctl_env(db),
-        capture_output=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == -signal.SIGKILL
+    import_killed_before_finish(db, second)
     assert query(
         db, "SELECT finished_at, added, updated FROM imports WHERE id = 2"
     ) == [(None, 2, 1)]
@@ -445,15 +451,7 @@ def test_a_file_imported_between_a_kill_and_its_rerun_takes_no_texts_away(tmp_pa
         db = tmp_path / f"killed{killed}.db"
         new_pool(db)
         if killed:
-            done = subprocess.run(
-                [sys.executable, "-c", KILLED_BEFORE_FINISH]
-                + ["logs", "import", "--quiet", str(first)],
-                env=smsctl_env(db),
-                capture_output=True,
-                timeout=600,
-                check=False,
-            )
-            assert done.returncode == -signal.SIGKILL
+            import_killed_before_finish(db, first)
             assert smsctl(db, "logs", "import", "--quiet", str(other)).returncode == 0
         for export in (first, other):
             assert smsctl(db, "logs", "import", "--quiet", str(export)).returncode == 0

@@ -250,10 +250,16 @@ def for_sharing(text: str) -> str:
     return redact_phones(text)
 
 
+# Error lines written so far by this process (see cli.main).
+errors_written = 0
+
+
 def error(message: str) -> None:
     """One line on stderr."""
+    global errors_written
     line = " ".join(for_sharing(str(message)).split())
     sys.stderr.write(f"Error: {line}\n")
+    errors_written += 1
 
 
 def note(message: str) -> None:

@@ -486,3 +486,56 @@ def test_ctrl_c_before_a_command_runs_is_one_line(monkeypatch, capsys):
         "",
         "Error: interrupted (a change it had already saved is kept)\n",
     )
+
+
+def test_ctrl_c_while_arguments_are_read_is_one_line(monkeypatch, capsys):
+    from smsctl import cli, render
+    from smsctl.cli import app
+
+    def silent_130():
+        raise SystemExit(130)  # as Typer ends a command interrupted so
+
+    monkeypatch.setattr(app, "run_app", silent_130)
+    monkeypatch.setattr(render, "errors_written", 0)
+    monkeypatch.setattr(sys, "argv", ["smsctl", "numbers", "list"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr() == (
+        "",
+        "Error: interrupted (a change it had already saved is kept)\n",
+    )
+
+
+# Run as ``python -c``: a pick interrupted as it begins to write.
+INTERRUPTED_AS_IT_WRITES = """
+import sys
+from smsctl.store import Store
+def stop(store):
+    raise KeyboardInterrupt
+Store.begin = stop
+from smsctl.cli import main
+sys.argv = ["smsctl", "send-from", "pick", "--to", "+14155550199"]
+main()
+"""
+
+
+def test_an_interruption_a_command_reported_is_not_reported_twice(two_local, db_path):
+    # The pick reports its own interruption (Ctrl-C as it begins to write);
+    # main adds nothing to it.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            INTERRUPTED_AS_IT_WRITES,
+        ],
+        env=dict(os.environ, SMSCTL_DB=str(db_path)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        130,
+        "",
+        "Error: interrupted: run the pick again\n",
+    )

@@ -26,5 +26,21 @@ def main() -> None:
     except KeyboardInterrupt:
         # Ctrl-C while modules load, before a command runs: commands say
         # what an interruption leaves themselves.
-        sys.stderr.write(f"Error: {INTERRUPTED}\n")
+        _say_interrupted()
         raise SystemExit(130) from None
+    except SystemExit as exc:
+        # Typer ends a command interrupted while it reads its arguments
+        # with 130 and no word.
+        if exc.code == 130 and not _error_written():
+            _say_interrupted()
+        raise
+
+
+def _say_interrupted() -> None:
+    sys.stderr.write(f"Error: {INTERRUPTED}\n")
+
+
+def _error_written() -> bool:
+    """Whether this process wrote an error line (render.error) already."""
+    render = sys.modules.get("smsctl.render")
+    return render is not None and render.errors_written > 0

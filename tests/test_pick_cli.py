@@ -539,3 +539,33 @@ def test_an_interruption_a_command_reported_is_not_reported_twice(two_local, db_
         "",
         "Error: interrupted: run the pick again\n",
     )
+
+
+def test_ctrl_c_while_a_class_is_made_is_one_line(monkeypatch, capsys):
+    from smsctl import cli
+    from smsctl.cli import quick
+
+    def wrapped(argv):
+        # What Python 3.11 raises for Ctrl-C inside a descriptor's __set_name__.
+        raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
+
+    monkeypatch.setattr(quick, "quick_pick", wrapped)
+    monkeypatch.setattr(sys, "argv", ["smsctl", "logs", "history"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == (
+        "Error: interrupted (a change it had already saved is kept)\n"
+    )
+
+
+def test_any_other_runtime_error_is_left_alone(monkeypatch):
+    from smsctl import cli
+    from smsctl.cli import quick
+
+    def broken(argv):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(quick, "quick_pick", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.main()

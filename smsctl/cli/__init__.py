@@ -28,6 +28,13 @@ def main() -> None:
         # what an interruption leaves themselves.
         _say_interrupted()
         raise SystemExit(130) from None
+    except RuntimeError as exc:
+        # Python 3.11 wraps Ctrl-C that lands while a class is being made
+        # (a module loading) in a RuntimeError.
+        if not isinstance(exc.__cause__, KeyboardInterrupt):
+            raise
+        _say_interrupted()
+        raise SystemExit(130) from None
     except SystemExit as exc:
         # Typer ends a command interrupted while it reads its arguments
         # with 130 and no word.

@@ -470,32 +470,33 @@ def test_ctrl_c_while_a_schema_upgrade_is_awaited_is_one_line(two_local, db_path
     assert holder.execute("SELECT count(*) FROM picks").fetchone() == (0,)
 
 
-def test_ctrl_c_before_a_command_runs_is_one_line(monkeypatch, capsys):
-    from smsctl import cli
-    from smsctl.cli import quick
-
-    def interrupted(argv):
-        raise KeyboardInterrupt  # as Ctrl-C while modules still load
-
-    monkeypatch.setattr(quick, "quick_pick", interrupted)
-    monkeypatch.setattr(sys, "argv", ["smsctl", "numbers", "list"])
-    with pytest.raises(SystemExit) as stopped:
-        cli.main()
-    assert stopped.value.code == 130
-    assert capsys.readouterr() == (
-        "",
-        "Error: interrupted (a change it had already saved is kept)\n",
-    )
+def ctrl_c_while_modules_load(argv):
+    raise KeyboardInterrupt
 
 
-def test_ctrl_c_while_arguments_are_read_is_one_line(monkeypatch, capsys):
+def ctrl_c_while_a_class_is_made(argv):
+    # What Python 3.11 raises for Ctrl-C inside a descriptor's __set_name__.
+    raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
+
+
+def ctrl_c_while_typer_reads_arguments():
+    raise SystemExit(130)  # Typer's exit, with no word
+
+
+@pytest.mark.parametrize(
+    "module, name, stand_in",
+    [
+        ("smsctl.cli.quick", "quick_pick", ctrl_c_while_modules_load),
+        ("smsctl.cli.quick", "quick_pick", ctrl_c_while_a_class_is_made),
+        ("smsctl.cli.app", "run_app", ctrl_c_while_typer_reads_arguments),
+    ],
+)
+def test_ctrl_c_before_a_command_runs_is_one_line(
+    monkeypatch, capsys, module, name, stand_in
+):
     from smsctl import cli, render
-    from smsctl.cli import app
 
-    def silent_130():
-        raise SystemExit(130)  # as Typer ends a command interrupted so
-
-    monkeypatch.setattr(app, "run_app", silent_130)
+    monkeypatch.setattr(f"{module}.{name}", stand_in)
     monkeypatch.setattr(render, "errors_written", 0)
     monkeypatch.setattr(sys, "argv", ["smsctl", "numbers", "list"])
     with pytest.raises(SystemExit) as stopped:
@@ -538,24 +539,6 @@ def test_an_interruption_a_command_reported_is_not_reported_twice(two_local, db_
         130,
         "",
         "Error: interrupted: run the pick again\n",
-    )
-
-
-def test_ctrl_c_while_a_class_is_made_is_one_line(monkeypatch, capsys):
-    from smsctl import cli
-    from smsctl.cli import quick
-
-    def wrapped(argv):
-        # What Python 3.11 raises for Ctrl-C inside a descriptor's __set_name__.
-        raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
-
-    monkeypatch.setattr(quick, "quick_pick", wrapped)
-    monkeypatch.setattr(sys, "argv", ["smsctl", "logs", "history"])
-    with pytest.raises(SystemExit) as stopped:
-        cli.main()
-    assert stopped.value.code == 130
-    assert capsys.readouterr().err == (
-        "Error: interrupted (a change it had already saved is kept)\n"
     )
 
 

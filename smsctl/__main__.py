@@ -1,5 +1,5 @@
 """``python -m smsctl``: the same as the ``smsctl`` command."""
 
-from smsctl.cli import main
+from smsctl.cli import run
 
-main()
+run()

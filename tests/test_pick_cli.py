@@ -552,3 +552,21 @@ def test_any_other_runtime_error_is_left_alone(monkeypatch):
     monkeypatch.setattr(quick, "quick_pick", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         cli.main()
+
+
+def test_once_a_command_is_done_ctrl_c_is_no_longer_heeded(monkeypatch):
+    import signal
+
+    from smsctl import cli
+
+    def done():
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli, "main", done)
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):
+            cli.run()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

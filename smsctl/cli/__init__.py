@@ -6,14 +6,29 @@ Importing this package stays cheap: the Typer application lives in
 
 from __future__ import annotations
 
+import signal
 import sys
 
 # What an interrupted command says, whichever moment Ctrl-C came.
 INTERRUPTED = "interrupted (a change it had already saved is kept)"
 
 
+def run() -> None:
+    """The ``smsctl`` console script and ``python -m smsctl``: main(), after
+    which Ctrl-C is no longer heeded.
+
+    Once a command has done its work and said so, an interruption could
+    only spoil the exit, as Python shuts down, with a traceback or a death
+    by the signal.
+    """
+    try:
+        main()
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main() -> None:
-    """The ``smsctl`` console script."""
+    """Run the command in sys.argv; Ctrl-C before it runs is one line."""
     try:
         from .quick import quick_pick
 

@@ -111,10 +111,9 @@ class BoundedLines:
         ahead = ""  # a character read past the line before, to see its end
         while True:
             if ahead == "\r":  # a line with nothing before its end
-                after = read(1)
-                line, ahead = ("\r\n", "") if after == "\n" else ("\r", after)
+                lf, ahead = self._after_cr()
                 number += 1
-                yield line
+                yield "\r" + lf
                 continue
             if ahead:
                 line = ahead if ahead == "\n" else ahead + read(size - 1)
@@ -125,16 +124,21 @@ class BoundedLines:
                 return
             number += 1
             if len(line) == size:
-                if line[-1] == "\r":
-                    ahead = read(1)  # a CR LF the size read cut in two?
-                    if ahead == "\n":
-                        line, ahead = line + ahead, ""
+                if line[-1] == "\r":  # a CR LF the size read cut in two?
+                    lf, ahead = self._after_cr()
+                    line += lf
                 elif line[-1] != "\n":
                     self.long_lines.add(number)
                     ahead, quotes = self._skip_rest(size)
                     quotes += line.count('"')
                     line = LONG_LINE_QUOTED if quotes % 2 else LONG_LINE
             yield line
+
+    def _after_cr(self) -> tuple[str, str]:
+        """After a CR that may be cut from its LF: the LF ("" if none), and
+        a character read past the line end ("" if none)."""
+        after = self.text.readline(1)
+        return ("\n", "") if after == "\n" else ("", after)
 
     def _skip_rest(self, size: int) -> tuple[str, int]:
         """Read the rest of a long line; returns a character read past it and
@@ -145,8 +149,7 @@ class BoundedLines:
             quotes += more.count('"')
         quotes += more.count('"')
         if len(more) == size and more[-1] == "\r":
-            after = read(1)
-            return ("" if after == "\n" else after), quotes
+            return self._after_cr()[1], quotes
         return "", quotes
 
 

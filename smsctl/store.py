@@ -20,9 +20,10 @@ BUSY_TIMEOUT_MS = 30_000
 LOCK_TRY_MS = 100
 
 
-def is_busy(exc: sqlite3.Error) -> bool:
-    """Whether ``exc`` says another connection holds a lock SQLite waited for."""
-    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+def primary_error_code(exc: sqlite3.Error) -> int:
+    """SQLite's primary result code for ``exc`` (SQLITE_BUSY, ...), without
+    the extended part; 0 when it carries none."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF
 
 
 class Store:
@@ -72,7 +73,8 @@ class Store:
                     conn.execute("BEGIN IMMEDIATE")
                     return
                 except sqlite3.OperationalError as exc:
-                    if not is_busy(exc) or time.monotonic() >= deadline:
+                    busy = primary_error_code(exc) == sqlite3.SQLITE_BUSY
+                    if not busy or time.monotonic() >= deadline:
                         raise
         finally:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 from ..errors import SmsctlError
+from ..store import primary_error_code
 
 REPORTED = (SmsctlError, sqlite3.OperationalError, sqlite3.DatabaseError)
 
@@ -17,7 +18,7 @@ def failure_report(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, SmsctlError):
         return str(exc), exc.exit_code
     if isinstance(exc, sqlite3.OperationalError):
-        primary = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        primary = primary_error_code(exc)
         if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
             return (
                 f"the database cannot be written ({exc}); smsctl needs to write "

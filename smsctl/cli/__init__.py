@@ -38,15 +38,13 @@ def main() -> None:
         from .app import run_app
 
         run_app()
-    except KeyboardInterrupt:
-        # Ctrl-C while modules load, before a command runs: commands say
-        # what an interruption leaves themselves.
-        _say_interrupted()
-        raise SystemExit(130) from None
-    except RuntimeError as exc:
-        # Python 3.11 wraps Ctrl-C that lands while a class is being made
-        # (a module loading) in a RuntimeError.
-        if not isinstance(exc.__cause__, KeyboardInterrupt):
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        # Ctrl-C while modules load, before a command runs (commands say what
+        # an interruption leaves themselves). Python 3.11 wraps one that
+        # lands while a class is being made in a RuntimeError.
+        if isinstance(exc, RuntimeError) and not isinstance(
+            exc.__cause__, KeyboardInterrupt
+        ):
             raise
         _say_interrupted()
         raise SystemExit(130) from None

@@ -294,6 +294,24 @@ def test_a_later_file_updates_pending_and_sent_but_never_a_final_outcome(pool):
     assert "4 read, 1 added, 2 updated, 1 unchanged, 0 rejected" in late.stdout
 
 
+def test_a_record_without_an_update_time_stores_none_added_or_merged(pool, db_path):
+    # Twilio's console export has no update time; the later file's records of
+    # 2bd and 2be win their merges.
+    pool.ok("logs", "import", "--quiet", str(FIXTURES / "overlap_early.csv"))
+    pool.ok("logs", "import", "--quiet", str(FIXTURES / "overlap_late.csv"))
+    assert query(
+        db_path,
+        "SELECT substr(message_id, -3), status, typeof(updated_at) FROM messages "
+        "ORDER BY message_id",
+    ) == [
+        ("2bd", "delivered", "null"),
+        ("2be", "undelivered", "null"),
+        ("2bf", "delivered", "null"),
+        ("2c0", "sending", "null"),
+        ("2c1", "delivered", "null"),
+    ]
+
+
 @pytest.mark.parametrize(
     "order",
     [

@@ -44,6 +44,7 @@ from operator import itemgetter
 
 from ..store import Store
 from .records import (
+    NO_UPDATE_TIME,
     ROW_COLUMNS,
     ROW_DETAIL,
     ROW_FROM,
@@ -65,7 +66,11 @@ TIME_PRIORITY = "(CASE {} WHEN 'sent' THEN 2 WHEN 'created' THEN 1 ELSE 0 END)"
 
 
 def _numbered(column: str) -> str:
-    return f"?{ROW_COLUMNS.index(column) + 1}"
+    """The SQL for a row's value of ``column``, a numbered parameter."""
+    parameter = f"?{ROW_COLUMNS.index(column) + 1}"
+    if column == "updated_at":
+        return f"nullif({parameter}, '{NO_UPDATE_TIME}')"
+    return parameter
 
 
 # The record that wins: higher rank, then newer provider update, then the
@@ -103,7 +108,7 @@ def insert_sql(provider: str, import_id: int, overflow: bool = False) -> str:
     stored without one, unless its message is among those already stored so.
     """
     _check_provider_key(provider)
-    placeholders = [f"?{i + 1}" for i in range(len(ROW_COLUMNS))]
+    placeholders = [_numbered(column) for column in ROW_COLUMNS]
     if overflow:
         placeholders[ROW_KEY] = "NULL"
         conflict = "(provider, message_id) WHERE message_key IS NULL"

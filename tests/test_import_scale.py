@@ -7,7 +7,12 @@ by bench/, against the sqlite3 shell.
 from __future__ import annotations
 
 import csv
+import gc
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -105,3 +110,62 @@ def test_a_json_page_is_streamed_not_read_whole(tmp_path):
     # Read whole, the page's text alone would take its size, and its objects
     # several times that; streamed, the peak is about one chunk of rows.
     assert peak < export.stat().st_size / 2.5, (peak, export.stat().st_size)
+
+
+def test_the_benchmarks_floor_stores_what_an_import_stores(tmp_path):
+    """bench.store_only times an import's storing alone; it must store exactly
+    what ``logs import`` stores, or its floor would measure something else."""
+    export = twilio_csv(tmp_path / "export.csv", 3_000)
+    root = Path(__file__).parent.parent
+    commands = {
+        "import": [sys.executable, "-m", "smsctl", "logs", "import", "--quiet"],
+        "floor": [sys.executable, "-m", "bench.store_only", "{db}"],
+    }
+    stored = {}
+    for name, command in commands.items():
+        db = tmp_path / f"{name}.db"
+        init_database(db, "+14155550100")
+        store = open_store(db)
+        for number in SENDERS:
+            add_number(store, number)
+        store.close()
+        finished = subprocess.run(
+            [part.format(db=db) for part in command] + [str(export)],
+            env=dict(os.environ, SMSCTL_DB=str(db)),
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        if name == "floor":
+            assert json.loads(finished.stdout)["added"] == 3_000
+        with sqlite3.connect(db) as conn:
+            stored[name] = [
+                conn.execute(sql).fetchall()
+                for sql in (
+                    "SELECT * FROM messages ORDER BY id",
+                    "SELECT * FROM tallies ORDER BY number, day, detail",
+                    "SELECT * FROM contacts ORDER BY contact",
+                    "SELECT rows_read, added, finished_at IS NOT NULL FROM imports",
+                )
+            ]
+    assert len(stored["import"][0]) == 3_000
+    assert len(stored["import"][2]) == len({row[4] for row in stored["import"][0]})
+    assert stored["floor"] == stored["import"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(tmp_path, enabled):
+    db = tmp_path / "gc.db"
+    init_database(db, "+14155550100")
+    store = open_store(db)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        [result] = import_files(
+            store, [twilio_csv(tmp_path / "gc.csv", 10)], ImportOptions()
+        )
+        assert (gc.isenabled(), result.added) == (enabled, 10)
+    finally:
+        (gc.enable if was else gc.disable)()
+        store.close()

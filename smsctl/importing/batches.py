@@ -1,11 +1,12 @@
 """Storing an import's message rows, and all that follows from them.
 
-Known shortfall: a million-row import takes 2.5 to 2.6 times the sqlite3
-shell's plain ``.import`` of the same file, against a goal of 2 (README,
-Benchmarks). Storing takes about as long as reading (see pipeline.py): most
-of it is SQLite's work on the two indexes of messages and Python binding
-each value; making the file's contacts sticky, once it is read, adds most
-of a second that only its sort's helper threads overlap.
+Known shortfall: a million-row import takes 2.5 to 2.7 times the sqlite3
+shell's plain ``.import`` of the same file, against a goal of 2, which is
+out of reach here (README, Benchmarks): storing alone, with the file read
+beforehand, takes 2.2 times (bench/store_only.py), mostly SQLite's work on
+the table and the two indexes of messages and Python binding each value;
+making the file's contacts sticky, once it is read, adds most of a second
+that only its sort's helper threads overlap.
 
 Rows reach the database in chunks. A chunk is inserted in the order of its
 message keys (message_keys.py), with one prepared statement that skips rows
@@ -355,7 +356,10 @@ class BatchWriter:
     ) -> tuple[list[tuple], list[tuple], list[tuple]]:
         """Insert every row of ``chunk``, then sort out those whose key was
         taken (see _sort_out, which gives the result)."""
-        # In key order, a chunk's inserts walk the key index once.
+        # In key order, a chunk's inserts walk the key index once. While that
+        # index fits the page cache, sorting costs a little more than it saves
+        # (0.2 s a million rows); in a database of millions of messages it
+        # saves more (about 1 s a million).
         in_key_order = sorted(chunk, key=itemgetter(ROW_KEY))
         added = self.conn.executemany(self.insert, in_key_order).rowcount
         if added == len(chunk):

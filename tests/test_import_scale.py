@@ -71,13 +71,18 @@ def twilio_page(path: Path, messages: int) -> Path:
     return path
 
 
-def python_peak(tmp_path: Path, name: str, export: Path) -> int:
-    """Bytes Python held at most while importing ``export`` into a fresh pool."""
-    db = tmp_path / f"{name}.db"
+def new_pool(db: Path):
+    """A fresh pool at ``db``, the SENDERS in it; its store, open."""
     init_database(db, "+14155550100")
     store = open_store(db)
     for number in SENDERS:
         add_number(store, number)
+    return store
+
+
+def python_peak(tmp_path: Path, name: str, export: Path) -> int:
+    """Bytes Python held at most while importing ``export`` into a fresh pool."""
+    store = new_pool(tmp_path / f"{name}.db")
     tracemalloc.start()
     try:
         [result] = import_files(store, [export], ImportOptions())
@@ -124,11 +129,7 @@ def test_the_benchmarks_floor_stores_what_an_import_stores(tmp_path):
     stored = {}
     for name, command in commands.items():
         db = tmp_path / f"{name}.db"
-        init_database(db, "+14155550100")
-        store = open_store(db)
-        for number in SENDERS:
-            add_number(store, number)
-        store.close()
+        new_pool(db).close()
         finished = subprocess.run(
             [part.format(db=db) for part in command] + [str(export)],
             env=dict(os.environ, SMSCTL_DB=str(db)),

@@ -151,6 +151,56 @@ def test_contacts_of_a_file_of_many_batches_follow_the_rule(
     assert {source for *_, source in found} == {"import"}
 
 
+def write_records_of_one_message(path: Path, records: int) -> None:
+    """A Telnyx export: ``records`` records of one text, each a second newer
+    than the one before, between the texts of another 500 messages."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["uuid", "sent_at", "completed_at", "direction", "cli"] + ["cld", "status"]
+        )
+        for i in range(records):
+            completed = f"2026-12-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z"
+            if i % (records // 500) == 0:
+                writer.writerow(
+                    [f"other-{i}", completed, completed, "outbound"]
+                    + [SENDERS[1], f"+1212555{i % 10_000:04d}", "sent"]
+                )
+            writer.writerow(
+                ["the-one", "2026-12-01T09:59:00Z", completed]
+                + ["outbound", SENDERS[1], "+12125550000", "delivered"]
+            )
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_many_records_of_one_message_take_a_few_batches_and_count_exactly(
+    tmp_path, cli, monkeypatch, in_child
+):
+    export = tmp_path / "repeats.csv"
+    write_records_of_one_message(export, 3_000)
+    monkeypatch.setattr(pipeline, "READ_IN_CHILD", in_child)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 1_000)
+    batches = []
+
+    def counted(*args, **kwargs):
+        for batch in pipeline.batches_from_child(*args, **kwargs):
+            batches.append((len(batch.rows), sum(map(len, batch.repeats))))
+            yield batch
+
+    monkeypatch.setattr(run, "batches_from_child", counted)
+    db = tmp_path / "repeats.db"
+    new_pool(db)
+    result = import_in_process(cli, db, export)
+    assert result.exit_code == 0, result.output
+    # Each record of the one message is newer than the one before: it wins.
+    assert "3500 read, 501 added, 2999 updated, 0 unchanged" in result.output
+    # A batch holds a message's further records too, not one record of it.
+    assert batches == [(144, 856), (144, 856), (144, 856), (72, 428)]
+    assert query(
+        db, "SELECT status, updated_at FROM messages WHERE " "message_id = 'the-one'"
+    ) == [("delivered", 1796122199)]
+
+
 def dying_after(rows: int, die) -> callable:
     """A make_row_builder whose builder calls ``die`` at record ``rows``."""
     real = run.make_row_builder

@@ -418,6 +418,24 @@ def test_one_text_from_outside_the_pool_is_reported_as_one(pool, tmp_path):
     )
 
 
+def test_a_text_from_outside_the_pool_is_reported_beside_repeated_records(
+    pool, tmp_path
+):
+    # The pool's text 323 is listed twice: its second record is stored after
+    # the file's other texts, and must not hide the one from outside.
+    lines = (FIXTURES / "outside_pool.csv").read_text().splitlines()
+    ours = next(line for line in lines if line.startswith(S1))
+    export = tmp_path / "outside_and_repeat.csv"
+    export.write_text("\n".join([lines[0], lines[1], ours, ours]) + "\n")
+    result = pool.ok("logs", "import", "--quiet", str(export))
+    assert result.stdout.splitlines() == [
+        f"{export}: Twilio console CSV, 3 read, 2 added, 0 updated, 1 unchanged, "
+        "0 rejected",
+        "  1 text from a number outside the pool was kept and counts once the "
+        "number joins: +14155550199",
+    ]
+
+
 def test_texts_from_outside_the_pool_are_kept_reported_and_counted_on_joining(
     pool, db_path
 ):

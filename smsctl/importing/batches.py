@@ -309,18 +309,21 @@ class BatchWriter:
         chunk: list[tuple],
         events: list[tuple],
         tallies: dict[tuple[str, str, str], int] | None = None,
+        repeats: bool = False,
     ) -> None:
         """Store ``chunk`` (each message at most once) and its opt-out ``events``.
 
         ``tallies`` may give ``outbound_tallies(chunk)``, worked out where the
         rows were read; they are used when every row of the chunk is new.
+        With ``repeats``, the chunk holds further records of messages stored
+        by the chunks before, and is no guide to the next chunk.
         """
         if not self.in_transaction:
             self._begin()
         conn, result = self.conn, self.result
         if chunk:
             before = self._max_id()
-            if self.mostly_stored:
+            if self.mostly_stored or repeats:
                 new, at_key, keyless = self._store_looking_up_first(chunk, before)
             else:
                 new, at_key, keyless = self._store_inserting_first(chunk, before)
@@ -328,7 +331,8 @@ class BatchWriter:
                 tallies = None
             # A file imported again is stored rows nearly throughout, a new one
             # new rows: the next chunk is likely to be as this one was.
-            self.mostly_stored = 2 * len(new) < len(chunk)
+            if not repeats:
+                self.mostly_stored = 2 * len(new) < len(chunk)
             changed = conn.executemany(self.merge, at_key).rowcount if at_key else 0
             if keyless:
                 changed += conn.executemany(self.merge_overflow, keyless).rowcount

@@ -47,6 +47,9 @@ class Batch:
     """Rows of an export ready to store, and what else reading them found."""
 
     rows: list[tuple] = field(default_factory=list)  # each message at most once
+    # Further records of messages in ``rows``, in rounds stored one after
+    # another: round k holds each message's (k + 2)th record of the batch.
+    repeats: list[list[tuple]] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)  # opt-out events
     rejections: list[tuple[int, str, str]] = field(default_factory=list)
     tallies: dict = field(default_factory=dict)  # outbound_tallies(rows)
@@ -76,18 +79,20 @@ def read_batches(
     ``build`` turns a record into a row, appending any opt-out event to
     ``events``; ``bad`` is where the reader puts records it could not read
     (line, reason, raw), in the order read; after each record ``reader``
-    gives its line and raw text. A batch holds each message once: a second record
-    of a message waits for the next batch, so that every count stays exact.
+    gives its line and raw text. A batch's rows hold each message once, and
+    its further records of a message wait in the batch's repeats, in the
+    order read, so that they are stored one round after another and every
+    count stays exact.
     """
     batch = Batch()
     rows = batch.rows
-    keys: set[str] = set()
-    later: list[tuple] = []
+    records: dict[str, int] = {}  # message id: its records in this batch
     read = 0  # records of this batch read
     rejected = 0  # of them, those ``build`` rejected
+    repeated = 0  # of them, those in the batch's repeats
 
     def sent() -> Batch:
-        nonlocal batch, rows, read, rejected
+        nonlocal batch, rows, read, rejected, repeated
         done = batch
         # The reader's own rejections are records it read but did not yield.
         done.rows_read = read + len(bad) - rejected
@@ -96,15 +101,10 @@ def read_batches(
         done.bytes_read = export.bytes_read
         events.clear()
         bad.clear()
-        read = rejected = 0
+        records.clear()
+        read = rejected = repeated = 0
         batch = Batch()
         rows = batch.rows
-        keys.clear()
-        waiting = later[:]
-        later.clear()
-        for row in waiting:
-            (later if row[ROW_ID] in keys else rows).append(row)
-            keys.add(row[ROW_ID])
         return done
 
     for fields in reader:
@@ -116,16 +116,18 @@ def read_batches(
             rejected += 1
         else:
             message_id = row[ROW_ID]
-            if message_id in keys:
-                later.append(row)
-            else:
-                keys.add(message_id)
+            earlier = records.get(message_id, 0)
+            records[message_id] = earlier + 1
+            if not earlier:
                 rows.append(row)
+            else:
+                if earlier > len(batch.repeats):
+                    batch.repeats.append([])
+                batch.repeats[earlier - 1].append(row)
+                repeated += 1
         # The reader adds its own rejections to ``bad`` between records.
-        if len(rows) >= CHUNK_ROWS or len(bad) >= CHUNK_REJECTIONS:
+        if len(rows) + repeated >= CHUNK_ROWS or len(bad) >= CHUNK_REJECTIONS:
             yield sent()
-    while rows or later:
-        yield sent()
     last = sent()
     last.sha256 = export.sha256_of_rest()
     last.bytes_total = export.bytes_read

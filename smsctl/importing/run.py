@@ -214,6 +214,9 @@ def _read_and_store(
                 _reject(result, options, line, reason, raw)
             writer.write(batch.rows, batch.events, batch.tallies)
             _note_outside_pool(result, writer.outside_pool_senders)
+            for repeats in batch.repeats:
+                writer.write(repeats, [], repeats=True)
+                _note_outside_pool(result, writer.outside_pool_senders)
             options.on_progress(result.file, batch.bytes_read, export.size)
             digest = batch.sha256 or digest
             if batch.bytes_total is not None:

@@ -214,6 +214,9 @@ def _read_and_store(
                 _reject(result, options, line, reason, raw)
             writer.write(batch.rows, batch.events, batch.tallies)
             _note_outside_pool(result, writer.outside_pool_senders)
+            # Known shortcoming: each round is a write of its own, so a file
+            # that is mostly records of one message imports at about 50,000
+            # records a second, against 140,000 for distinct messages.
             for repeats in batch.repeats:
                 writer.write(repeats, [], repeats=True)
                 _note_outside_pool(result, writer.outside_pool_senders)

@@ -110,22 +110,24 @@ def test_import_killed_at_twenty_points_reruns_to_one_clean_import(
 ):
     """Kills spread over the import's work; each rerun must equal a clean import.
 
-    A kill that lands after the import finished does not count as a point, and
-    is tried again at an earlier moment, so load on the machine cannot make the
-    test pass without twenty real interruptions.
+    A kill that lands after the import finished does not count as a point:
+    the clean import took longer than this one, and every point from there
+    on is tried at half the moment it had, so load on the machine cannot
+    make the test pass without twenty real interruptions.
     """
     empty, expected, work_seconds = clean
-    interrupted, attempt = 0, 0
+    interrupted, attempt, scale = 0, 0, 1.0
     while interrupted < KILL_POINTS and attempt < 3 * KILL_POINTS:
         db = tmp_path / f"killed{attempt}.db"
         db.write_bytes(empty.read_bytes())
         process = start_import_and_wait_for_work(db, export)
         fraction = (interrupted + 0.5) / KILL_POINTS
-        time.sleep(work_seconds * fraction * (0.5 if attempt > interrupted else 1))
+        time.sleep(work_seconds * fraction * scale)
         process.send_signal(signal.SIGKILL)
         process.wait()
         attempt += 1
         if unfinished_imports(db) == 0:
+            scale /= 2
             continue
         interrupted += 1
         rerun = smsctl(db, "logs", "import", "--quiet", str(export))

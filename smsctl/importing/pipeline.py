@@ -88,11 +88,10 @@ def read_batches(
     rows = batch.rows
     records: dict[str, int] = {}  # message id: its records in this batch
     read = 0  # records of this batch read
-    rejected = 0  # of them, those ``build`` rejected
-    repeated = 0  # of them, those in the batch's repeats
+    rejected = 0  # of them, those ``build`` rejected; the rest are rows or repeats
 
     def sent() -> Batch:
-        nonlocal batch, rows, read, rejected, repeated
+        nonlocal batch, rows, read, rejected
         done = batch
         # The reader's own rejections are records it read but did not yield.
         done.rows_read = read + len(bad) - rejected
@@ -102,7 +101,7 @@ def read_batches(
         events.clear()
         bad.clear()
         records.clear()
-        read = rejected = repeated = 0
+        read = rejected = 0
         batch = Batch()
         rows = batch.rows
         return done
@@ -124,9 +123,8 @@ def read_batches(
                 if earlier > len(batch.repeats):
                     batch.repeats.append([])
                 batch.repeats[earlier - 1].append(row)
-                repeated += 1
         # The reader adds its own rejections to ``bad`` between records.
-        if len(rows) + repeated >= CHUNK_ROWS or len(bad) >= CHUNK_REJECTIONS:
+        if read - rejected >= CHUNK_ROWS or len(bad) >= CHUNK_REJECTIONS:
             yield sent()
     last = sent()
     last.sha256 = export.sha256_of_rest()

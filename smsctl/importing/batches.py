@@ -58,6 +58,8 @@ from .records import (
 )
 
 INSERT_TRIGGER = "messages_tally_insert"
+# Senders from outside the pool an import names; it counts the rest.
+OUTSIDE_POOL_SHOWN = 5
 SORT_CACHE_KIB = 4096
 # Helper threads SQLite may sort the file's contacts with.
 SORT_THREADS = 2
@@ -253,7 +255,8 @@ class BatchWriter:
     each time, up to ``most_commit_rows``.
 
     ``result`` (a run.FileResult) gets the added, updated, unchanged and
-    outside-the-pool counts as chunks are stored, and the ledger row takes
+    outside-the-pool counts, and the first senders from outside the pool,
+    as chunks are stored, and the ledger row takes
     all its counts with every commit.
     """
 
@@ -279,7 +282,6 @@ class BatchWriter:
         self.merge_overflow = merge_sql(provider, import_id, overflow=True)
         self.optout_event = INSERT_OPTOUT_EVENT.format(provider=provider)
         self.pool: set[str] = set()
-        self.outside_pool_senders: list[str] = []
         self.in_transaction = False
         self.uncommitted = 0
         self.mostly_stored = False  # whether the last chunk was mostly stored rows
@@ -350,12 +352,26 @@ class BatchWriter:
             result.updated += changed
             result.unchanged += len(at_key) + len(keyless) - changed
             result.outside_pool += len(outside)
-            self.outside_pool_senders = list(dict.fromkeys(outside[:1000]))[:10]
+            self._name_outside_senders(outside)
         if events:
             conn.executemany(self.optout_event, events)
         self.uncommitted += len(chunk)
         if self.uncommitted >= self.commit_rows:
             self.commit()
+
+    def _name_outside_senders(self, outside: list[str]) -> None:
+        """Name in the result the first OUTSIDE_POOL_SHOWN senders from
+        outside the pool, and whether there are more; ``outside`` holds the
+        senders of a chunk's texts from outside it (a few of them are
+        looked at)."""
+        result = self.result
+        for number in list(dict.fromkeys(outside[:1000]))[:10]:
+            if number in result.outside_numbers:
+                continue
+            if len(result.outside_numbers) >= OUTSIDE_POOL_SHOWN:
+                result.more_outside_numbers = True
+                return
+            result.outside_numbers.append(number)
 
     def _store_inserting_first(
         self, chunk: list[tuple], before: int

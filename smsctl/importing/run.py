@@ -34,7 +34,6 @@ MOST_COMMIT_ROWS = 200_000
 # A page cache big enough for the hot part of the indexes an import writes,
 # and small enough that memory stays flat (DESIGN: under 100 MiB).
 IMPORT_CACHE_KIB = 32 * 1024
-OUTSIDE_POOL_SHOWN = 5
 
 
 @dataclass
@@ -213,13 +212,11 @@ def _read_and_store(
             for line, reason, raw in batch.rejections:
                 _reject(result, options, line, reason, raw)
             writer.write(batch.rows, batch.events, batch.tallies)
-            _note_outside_pool(result, writer.outside_pool_senders)
             # Known shortcoming: each round is a write of its own, so a file
             # that is mostly records of one message imports at about 50,000
             # records a second, against 140,000 for distinct messages.
             for repeats in batch.repeats:
                 writer.write(repeats, [], repeats=True)
-                _note_outside_pool(result, writer.outside_pool_senders)
             options.on_progress(result.file, batch.bytes_read, export.size)
             digest = batch.sha256 or digest
             if batch.bytes_total is not None:
@@ -239,16 +236,6 @@ def _read_and_store(
             "UPDATE imports SET sha256 = ?, finished_at = ? WHERE id = ?",
             (digest, finished, result.import_id),
         )
-
-
-def _note_outside_pool(result: FileResult, senders: list[str]) -> None:
-    for number in senders:
-        if number in result.outside_numbers:
-            continue
-        if len(result.outside_numbers) >= OUTSIDE_POOL_SHOWN:
-            result.more_outside_numbers = True
-            return
-        result.outside_numbers.append(number)
 
 
 def _reject(
